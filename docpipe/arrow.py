@@ -1,0 +1,98 @@
+"""Arrow schemas derived from the pydantic records: the one place types are mapped.
+
+Writing with an explicit schema (rather than letting Arrow infer one per batch)
+keeps every Parquet file of a dataset identical, even when a batch has only
+empty lists or only nulls in a column.
+"""
+
+from __future__ import annotations
+
+import json
+import types
+import typing
+from typing import Any, Literal, Union
+
+import pyarrow as pa
+from pydantic import BaseModel
+
+from docpipe.arrow_types import ArrowWidth
+from docpipe.records import DocumentResult, PageResult
+
+_WIDTHS = {"float32": pa.float32(), "int32": pa.int32()}
+_SCALARS = {str: pa.string(), int: pa.int64(), float: pa.float64(), bool: pa.bool_()}
+
+
+def arrow_type(annotation: Any) -> tuple[pa.DataType, bool]:
+    """Map a type annotation to (Arrow type, nullable)."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        base, *meta = typing.get_args(annotation)
+        for item in meta:
+            if isinstance(item, ArrowWidth):
+                return _WIDTHS[item.name], False
+        return arrow_type(base)
+    if origin in (Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(args) != 1:
+            raise TypeError(f"unsupported union {annotation!r}")
+        inner, _ = arrow_type(args[0])
+        return inner, True
+    if origin is Literal:
+        return pa.string(), False
+    if origin is list:
+        (item,) = typing.get_args(annotation)
+        item_type, item_nullable = arrow_type(item)
+        return pa.list_(pa.field("item", item_type, nullable=item_nullable)), False
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return pa.struct(model_fields(annotation)), False
+    if annotation in _SCALARS:
+        return _SCALARS[annotation], False
+    raise TypeError(f"no Arrow mapping for {annotation!r}")
+
+
+def model_fields(model: type[BaseModel]) -> list[pa.Field]:
+    fields = []
+    for name, info in model.model_fields.items():
+        annotation = info.annotation
+        if info.metadata:
+            annotation = typing.Annotated[(annotation, *info.metadata)]
+        dtype, nullable = arrow_type(annotation)
+        fields.append(pa.field(name, dtype, nullable=nullable))
+    return fields
+
+
+def model_schema(model: type[BaseModel]) -> pa.Schema:
+    return pa.schema(model_fields(model))
+
+
+PAGES_SCHEMA = model_schema(PageResult)
+DOCUMENTS_SCHEMA = model_schema(DocumentResult)
+
+
+def schema_to_json(schema: pa.Schema) -> dict:
+    """A stable, readable JSON form of a schema (kept in schemas/ and diffed by a test)."""
+
+    def describe(dtype: pa.DataType) -> Any:
+        if pa.types.is_struct(dtype):
+            return {"struct": [field_json(dtype.field(i)) for i in range(dtype.num_fields)]}
+        if pa.types.is_list(dtype):
+            return {"list": describe(dtype.value_type)}
+        return str(dtype)
+
+    def field_json(field: pa.Field) -> dict:
+        return {"name": field.name, "type": describe(field.type), "nullable": field.nullable}
+
+    return {"fields": [field_json(f) for f in schema]}
+
+
+def to_table(records: list[BaseModel], schema: pa.Schema) -> pa.Table:
+    rows = [r.model_dump(mode="python") for r in records]
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def dump_schemas() -> dict[str, str]:
+    """File name -> JSON text for every output schema (see schemas/)."""
+    return {
+        "pages.arrow.json": json.dumps(schema_to_json(PAGES_SCHEMA), indent=2) + "\n",
+        "documents.arrow.json": json.dumps(schema_to_json(DOCUMENTS_SCHEMA), indent=2) + "\n",
+    }

@@ -1,0 +1,114 @@
+"""Open PDFs and images from bytes, turning every failure into an error kind.
+
+The thin adapter over PyMuPDF and Pillow for *opening*; extraction lives in
+`engines/`. Nothing here raises for bad input except `DocumentError`, which
+carries the `error_kind` the documents row will show.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Optional
+
+from pydantic import BaseModel
+
+from docpipe.config import Limits
+from docpipe.ingest import PDF
+from docpipe.records import ErrorKind
+
+
+class DocumentError(Exception):
+    def __init__(self, kind: ErrorKind, message: str):
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
+class PageCount(BaseModel):
+    n_pages: Optional[int] = None
+    error_kind: Optional[ErrorKind] = None
+    error: Optional[str] = None
+
+
+def _quiet_mupdf():
+    import pymupdf
+
+    # MuPDF prints repair warnings for every damaged file; they become error rows instead.
+    pymupdf.TOOLS.mupdf_display_errors(False)
+    pymupdf.TOOLS.mupdf_display_warnings(False)
+    return pymupdf
+
+
+def open_pdf(data: bytes, password: Optional[str] = None):
+    """A pymupdf.Document, authenticated; raises DocumentError(corrupt|encrypted)."""
+    pymupdf = _quiet_mupdf()
+    try:
+        doc = pymupdf.open(stream=data, filetype="pdf")
+    except Exception as exc:  # MuPDF raises FileDataError, RuntimeError, ValueError...
+        raise DocumentError("corrupt", f"cannot open PDF: {exc}") from exc
+    if doc.needs_pass:
+        if password is None:
+            doc.close()
+            raise DocumentError("encrypted", "PDF is encrypted; pass --password to open it")
+        if not doc.authenticate(password):
+            doc.close()
+            raise DocumentError("encrypted", "PDF is encrypted and the password given does not open it")
+    return doc
+
+
+def open_image(data: bytes, limits: Limits):
+    """A lazily decoded PIL image, checked against the pixel limit before decoding."""
+    from PIL import Image, UnidentifiedImageError
+
+    from docpipe.ingest import open_image_bytes
+
+    try:
+        with warnings.catch_warnings():
+            # We enforce our own pixel limit below; Pillow's warning would only be noise.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = open_image_bytes(data)
+    except Image.DecompressionBombError as exc:
+        raise DocumentError("too_large", f"image pixel count over the limit: {exc}") from exc
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+        raise DocumentError("corrupt", f"cannot open image: {exc}") from exc
+    check_pixels(image.width, image.height, limits)
+    return image
+
+
+def check_pixels(width: int, height: int, limits: Limits) -> None:
+    if width <= 0 or height <= 0:
+        raise DocumentError("corrupt", f"image has no pixels ({width}x{height})")
+    if width * height > limits.max_pixels:
+        raise DocumentError(
+            "too_large",
+            f"{width}x{height} = {width * height} pixels, over the limit of "
+            f"{limits.max_pixels} (--max-pixels); a decompression bomb or an oversized scan",
+        )
+
+
+def image_frame_count(image) -> int:
+    return max(1, int(getattr(image, "n_frames", 1)))
+
+
+def count_pages(data: bytes, mime: str, limits: Limits, password: Optional[str]) -> PageCount:
+    try:
+        if mime == PDF:
+            doc = open_pdf(data, password)
+            try:
+                n_pages = doc.page_count
+            finally:
+                doc.close()
+            if n_pages == 0:
+                raise DocumentError("corrupt", "PDF has no readable pages (broken page tree)")
+        else:
+            n_pages = image_frame_count(open_image(data, limits))
+    except DocumentError as exc:
+        return PageCount(error_kind=exc.kind, error=exc.message)
+    except Exception as exc:  # a library bug on hostile bytes is still just a bad file
+        return PageCount(error_kind="corrupt", error=f"{type(exc).__name__}: {exc}")
+    if n_pages > limits.max_pages:
+        return PageCount(
+            n_pages=n_pages, error_kind="too_large",
+            error=f"{n_pages} pages, over the limit of {limits.max_pages} (--max-pages)",
+        )
+    return PageCount(n_pages=n_pages)

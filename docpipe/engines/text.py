@@ -1,0 +1,248 @@
+"""The text-layer engine: PyMuPDF glyphs -> lines, blocks, tables, text in reading order.
+
+This is the thin PyMuPDF adapter: it reads glyphs, drawings and images off a
+page, puts them upright, and hands them to the pure functions in `layout` and
+`tables`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from typing import Optional
+
+from docpipe import layout
+from docpipe.layout import Glyph, LayoutBlock, Segment
+from docpipe.records import Block, Cell, Line, PageResult, Table
+from docpipe.route import TextLayerVerdict, assess_text_layer
+from docpipe.tables import Grid, glyphs_inside, grid_from_cells
+
+
+class UprightFrame:
+    """Maps unrotated PDF coordinates to the page shown upright.
+
+    PyMuPDF reports glyphs in the unrotated page space; `/Rotate` is applied
+    first, then a further quarter turn when most text still runs sideways
+    (a table printed across a portrait page).
+    """
+
+    def __init__(self, page, extra_cw: int):
+        import pymupdf
+
+        display = page.rect  # after /Rotate
+        self.rotation = (page.rotation + extra_cw) % 360
+        w, h = display.width, display.height
+        if extra_cw == 90:
+            turn = pymupdf.Matrix(0, 1, -1, 0, h, 0)
+            w, h = h, w
+        elif extra_cw == 180:
+            turn = pymupdf.Matrix(-1, 0, 0, -1, w, h)
+        elif extra_cw == 270:
+            turn = pymupdf.Matrix(0, -1, 1, 0, 0, w)
+            w, h = h, w
+        else:
+            turn = pymupdf.Matrix(1, 0, 0, 1, 0, 0)
+        self.turn = turn
+        self.matrix = page.rotation_matrix * turn
+        self.width, self.height = w, h
+
+    def box(self, rect) -> tuple[float, float, float, float]:
+        import pymupdf
+
+        r = pymupdf.Rect(rect) * self.matrix
+        return (r.x0, r.y0, r.x1, r.y1)
+
+    def box_displayed(self, rect) -> tuple[float, float, float, float]:
+        """For boxes already in the /Rotate-applied space (PyMuPDF's table finder)."""
+        import pymupdf
+
+        r = pymupdf.Rect(rect) * self.turn
+        return (r.x0, r.y0, r.x1, r.y1)
+
+    def fraction(self, box) -> list[float]:
+        x0, y0, x1, y1 = box
+        w, h = self.width or 1.0, self.height or 1.0
+        clamp = lambda v: min(1.0, max(0.0, v))  # noqa: E731
+        return [clamp(x0 / w), clamp(y0 / h), clamp(x1 / w), clamp(y1 / h)]
+
+
+def _direction(line_dir, rotation_matrix) -> int:
+    """Clockwise quarter turns (0, 90, 180, 270) of a text line as displayed."""
+    dx, dy = line_dir
+    a, b, c, d = rotation_matrix.a, rotation_matrix.b, rotation_matrix.c, rotation_matrix.d
+    rx, ry = dx * a + dy * c, dx * b + dy * d
+    if abs(rx) >= abs(ry):
+        return 0 if rx > 0 else 180
+    return 90 if ry > 0 else 270
+
+
+def _read_glyph_runs(page):
+    """Spans from MuPDF as (direction, [(char, bbox, size, bold)]) in unrotated space."""
+    import pymupdf
+
+    flags = pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP
+    raw = page.get_text("rawdict", flags=flags)
+    runs = []
+    rotation_matrix = page.rotation_matrix
+    for block in raw["blocks"]:
+        for line in block.get("lines", ()):
+            direction = _direction(line["dir"], rotation_matrix)
+            for span in line["spans"]:
+                bold = bool(span["flags"] & 16) or "bold" in span["font"].lower()
+                chars = [(ch["c"], ch["bbox"], span["size"], bold) for ch in span["chars"]]
+                if chars:
+                    runs.append((direction, chars))
+    return runs
+
+
+def extract_page(page, *, doc_id: str, source: str, page_number: int, tables: bool = True) -> PageResult:
+    """Everything the text layer of one page gives, as a PageResult."""
+    started = time.perf_counter()
+    runs = _read_glyph_runs(page)
+    weights = Counter()
+    for direction, chars in runs:
+        weights[direction] += sum(1 for c in chars if not c[0].isspace())
+    dominant = weights.most_common(1)[0][0] if weights else 0
+    frame = UprightFrame(page, (360 - dominant) % 360)
+
+    upright_runs: list[list[Glyph]] = []
+    sideways: list[Segment] = []
+    n_ink = n_bad = 0
+    for direction, chars in runs:
+        glyphs = []
+        for c, bbox, size, bold in chars:
+            if not c.isspace():
+                n_ink += 1
+                if c == "\ufffd" or 0xE000 <= ord(c[0]) <= 0xF8FF:
+                    n_bad += 1
+            glyphs.append(Glyph(c, *frame.box(bbox), size, bold))
+        if direction == dominant:
+            upright_runs.append(glyphs)
+        else:
+            sideways.extend(_sideways_segment(glyphs))
+
+    verdict = assess_text_layer(n_ink, n_bad, _image_coverage(page))
+    result = PageResult(
+        doc_id=doc_id, source=source, page=page_number,
+        width=frame.width, height=frame.height, rotation=frame.rotation, engine="text",
+    )
+    if verdict is not TextLayerVerdict.USABLE and verdict is not TextLayerVerdict.BLANK:
+        result.status = "error"
+        result.error_kind = "engine_unavailable"
+        result.error = f"page needs OCR ({verdict.value}); no OCR engine in this run"
+        result.engine = None
+        result.elapsed_ms = (time.perf_counter() - started) * 1000
+        return result
+
+    all_glyphs = [g for run in upright_runs for g in run if not g.c.isspace()]
+    grids = _find_tables(page, frame, all_glyphs) if tables else []
+    table_blocks: list[LayoutBlock] = []
+    for grid in grids:
+        _, outside = glyphs_inside(all_glyphs, grid.box)
+        keep = set(map(id, outside))
+        upright_runs = [[g for g in run if g.c.isspace() or id(g) in keep] for run in upright_runs]
+        block = LayoutBlock(kind="table", x0=grid.box[0], y0=grid.box[1], x1=grid.box[2], y1=grid.box[3])
+        block.text_override = grid.reading_text()
+        block.segments = [seg for cell in grid.cells for seg in cell.segments]
+        table_blocks.append(block)
+
+    segments = layout.build_segments(upright_runs) + sideways
+    blocks = layout.group_blocks(segments) + table_blocks + _figure_blocks(page, frame)
+    ordered = layout.order_page(blocks, frame.height)
+    _fill_result(result, ordered, grids, frame)
+    result.elapsed_ms = (time.perf_counter() - started) * 1000
+    return result
+
+
+def _sideways_segment(glyphs: list[Glyph]) -> list[Segment]:
+    ink = [g for g in glyphs if not g.c.isspace()]
+    if not ink:
+        return []
+    text = " ".join("".join(g.c for g in glyphs).split())
+    return [Segment(
+        glyphs=glyphs, x0=min(g.x0 for g in ink), y0=min(g.y0 for g in ink),
+        x1=max(g.x1 for g in ink), y1=max(g.y1 for g in ink),
+        size=max(g.size for g in ink), bold=False, text=text,
+    )]
+
+
+def _image_coverage(page) -> float:
+    """Fraction of the page area covered by images (a scan is ~1.0)."""
+    area = abs(page.rect) or 1.0
+    covered = 0.0
+    for info in page.get_image_info():
+        bbox = info.get("bbox")
+        if bbox:
+            import pymupdf
+
+            rect = pymupdf.Rect(bbox) & page.rect
+            covered += abs(rect)
+    return min(1.0, covered / area)
+
+
+def _figure_blocks(page, frame: UprightFrame) -> list[LayoutBlock]:
+    blocks = []
+    min_side = 0.05 * min(frame.width, frame.height)
+    for info in page.get_image_info():
+        x0, y0, x1, y1 = frame.box(info["bbox"])
+        if x1 - x0 >= min_side and y1 - y0 >= min_side:
+            blocks.append(LayoutBlock(kind="figure", x0=x0, y0=y0, x1=x1, y1=y1, text_override=""))
+    return blocks
+
+
+def _find_tables(page, frame: UprightFrame, glyphs: list[Glyph]) -> list[Grid]:
+    from docpipe.engines import text_tables
+
+    return text_tables.find_tables(page, frame, glyphs)
+
+
+def _fill_result(result: PageResult, ordered: list[LayoutBlock], grids: list[Grid], frame: UprightFrame) -> None:
+    lines: list[Line] = []
+    blocks: list[Block] = []
+    texts: list[str] = []
+    grid_by_box = {g.box: g for g in grids}
+    for block in ordered:
+        box = (block.x0, block.y0, block.x1, block.y1)
+        text = block.text
+        blocks.append(Block(kind=block.kind, text=text, bbox=frame.fraction(box)))
+        if text:
+            texts.append(text)
+        segments = block.segments
+        if block.kind != "table":
+            segments = sorted(segments, key=lambda s: (s.y0, s.x0)) if len(segments) > 1 else segments
+        for seg in segments:
+            lines.append(Line(text=seg.text, bbox=frame.fraction((seg.x0, seg.y0, seg.x1, seg.y1)), confidence=1.0))
+        grid = grid_by_box.get(box)
+        if grid is not None:
+            result.tables.append(_table_record(grid, frame))
+    result.lines, result.blocks = lines, blocks
+    result.text = "\n".join(texts)
+
+
+def _table_record(grid: Grid, frame: UprightFrame) -> Table:
+    cells = [
+        Cell(row=c.row, col=c.col, row_span=c.row_span, col_span=c.col_span,
+             text=c.text, bbox=frame.fraction(c.box))
+        for c in grid.cells
+    ]
+    return Table(bbox=frame.fraction(grid.box), n_rows=grid.n_rows, n_cols=grid.n_cols,
+                 cells=cells, html=grid.to_html())
+
+
+def extract_pdf(path: str, password: Optional[str] = None) -> list[PageResult]:
+    """Convenience for scripts and benchmarks: every page of one PDF file, in one process."""
+    import hashlib
+
+    from docpipe.documents import open_pdf
+
+    with open(path, "rb") as handle:
+        data = handle.read()
+    doc_id = hashlib.sha256(data).hexdigest()
+    doc = open_pdf(data, password)
+    try:
+        return [
+            extract_page(doc[i], doc_id=doc_id, source=path, page_number=i + 1)
+            for i in range(doc.page_count)
+        ]
+    finally:
+        doc.close()

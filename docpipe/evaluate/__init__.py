@@ -1,0 +1,1 @@
+"""Quality metrics for docpipe outputs against ground truth."""

@@ -1,0 +1,215 @@
+"""The only module that wires stages into Ray Data.
+
+discover (driver) -> probe: read, sniff, hash, count pages (Ray tasks)
+  -> bundles of page ranges -> extract pages + write Parquet parts (Ray tasks)
+  -> per-page summaries stream back to the driver -> documents rows.
+
+Why the pages stage writes its own Parquet parts instead of ending in
+`Dataset.write_parquet`: each part is committed atomically and a small summary
+per page streams back, which drives the progress line and the documents rows
+without a second pass over the output.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Iterable, Optional
+
+import pyarrow as pa
+
+from docpipe import __version__
+from docpipe.arrow import DOCUMENTS_SCHEMA, PAGES_SCHEMA, to_table
+from docpipe.config import RunConfig
+from docpipe.ingest import DocumentProbe, WorkUnit, discover, probe, split_units
+from docpipe.progress import Progress
+from docpipe.records import DocumentResult, PageResult
+from docpipe.sink import DOCUMENTS_DIR, PAGES_DIR, prepare_output, write_table
+
+SUMMARY_COLUMNS = ["doc_id", "source", "page", "engine", "status", "error_kind", "error", "elapsed_ms"]
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    out: str
+    documents: list[DocumentResult] = field(default_factory=list)
+    pages_by_engine: dict[str, int] = field(default_factory=dict)
+    pages_failed: int = 0
+    wall_s: float = 0.0
+
+
+# ---------------------------------------------------------------- stage functions (run in Ray tasks)
+
+def probe_batch(batch: pa.Table, config: dict) -> pa.Table:
+    run_config = RunConfig.model_validate(config)
+    rows = [
+        probe(source, run_config.limits, run_config.password).model_dump()
+        for source in batch.column("source").to_pylist()
+    ]
+    return pa.Table.from_pylist(rows, schema=_PROBE_SCHEMA)
+
+
+def extract_and_write_batch(batch: pa.Table, config: dict) -> pa.Table:
+    """Extract every unit of the bundles in the batch, write one Parquet part, return summaries."""
+    from docpipe.extract import extract_unit
+
+    run_config = RunConfig.model_validate(config)
+    pages: list[PageResult] = []
+    for bundle in batch.column("units").to_pylist():
+        for unit_json in bundle:
+            pages.extend(extract_unit(WorkUnit.model_validate_json(unit_json), run_config))
+    table = to_table(pages, PAGES_SCHEMA)
+    if table.num_rows:
+        write_table(run_config.out, PAGES_DIR, table)
+    return table.select(SUMMARY_COLUMNS)
+
+
+_PROBE_SCHEMA = pa.schema([
+    ("source", pa.string()), ("doc_id", pa.string()), ("mime", pa.string()),
+    ("bytes", pa.int64()), ("n_pages", pa.int64()), ("error_kind", pa.string()), ("error", pa.string()),
+])
+
+
+# ---------------------------------------------------------------- driver
+
+def bundle_units(units: Iterable[WorkUnit], pages_per_bundle: int) -> list[list[str]]:
+    """Pack page ranges into bundles of about `pages_per_bundle` pages (one task, one part file each)."""
+    bundles: list[list[str]] = []
+    current: list[str] = []
+    pages = 0
+    for unit in units:
+        size = unit.page_stop - unit.page_start
+        if current and pages + size > pages_per_bundle:
+            bundles.append(current)
+            current, pages = [], 0
+        current.append(unit.model_dump_json())
+        pages += size
+    if current:
+        bundles.append(current)
+    return bundles
+
+
+def _init_ray(config: RunConfig):
+    import ray
+
+    if ray.is_initialized():
+        return ray, False
+    if config.address:
+        ray.init(address=config.address, logging_level=logging.WARNING, log_to_driver=False)
+    else:
+        ray.init(num_cpus=config.num_cpus, include_dashboard=False,
+                 logging_level=logging.WARNING, log_to_driver=False)
+    return ray, True
+
+
+def _quiet_ray_data() -> None:
+    from ray.data import DataContext
+
+    logging.getLogger("ray.data").setLevel(logging.ERROR)
+    context = DataContext.get_current()
+    # docpipe prints its own progress line; Ray's bars would interleave with it.
+    context.enable_progress_bars = False
+    context.enable_operator_progress_bars = False
+    context.print_on_execution_start = False
+    context.verbose_stats_logs = False
+
+
+def run(config: RunConfig, progress: Optional[Progress] = None) -> RunSummary:
+    """Run the whole pipeline; raises InputError/OutputError for run-level problems only."""
+    started = time.perf_counter()
+    files = discover(config.input)
+    prepare_output(config.out)
+    run_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+    progress = progress or Progress(enabled=config.progress)
+    summary = RunSummary(run_id=run_id, out=config.out)
+    ray, started_here = _init_ray(config)
+    try:
+        import ray.data
+
+        _quiet_ray_data()
+        config_dict = config.model_dump()
+        probes = _probe_all(ray, files, config_dict)
+        progress.start(documents=len(probes), pages=sum(p.n_pages or 0 for p in probes if not p.error_kind))
+        units = [u for p in probes for u in split_units(p, config.pages_per_unit)]
+        page_rows = _extract_all(ray, units, config, config_dict, progress)
+        summary.documents = _documents(probes, page_rows, run_id)
+    finally:
+        if started_here:
+            ray.shutdown()
+    write_table(config.out, DOCUMENTS_DIR, to_table(summary.documents, DOCUMENTS_SCHEMA),
+                name=f"part-{run_id}.parquet")
+    for row in page_rows:
+        if row["status"] == "ok":
+            summary.pages_by_engine[row["engine"]] = summary.pages_by_engine.get(row["engine"], 0) + 1
+        else:
+            summary.pages_failed += 1
+    summary.wall_s = time.perf_counter() - started
+    progress.finish()
+    return summary
+
+
+def _probe_all(ray, files: list[str], config_dict: dict) -> list[DocumentProbe]:
+    if not files:
+        return []
+    dataset = ray.data.from_items([{"source": f} for f in files],
+                                  override_num_blocks=min(len(files), 200))
+    probed = dataset.map_batches(probe_batch, batch_size=16, batch_format="pyarrow",
+                                 fn_kwargs={"config": config_dict})
+    return [DocumentProbe.model_validate(row) for row in probed.iter_rows()]
+
+
+def _extract_all(ray, units: list[WorkUnit], config: RunConfig, config_dict: dict,
+                 progress: Progress) -> list[dict]:
+    bundles = bundle_units(units, config.pages_per_unit)
+    if not bundles:
+        return []
+    dataset = ray.data.from_items([{"units": b} for b in bundles],
+                                  override_num_blocks=min(len(bundles), 10_000))
+    summaries = dataset.map_batches(extract_and_write_batch, batch_size=1, batch_format="pyarrow",
+                                    fn_kwargs={"config": config_dict})
+    rows = []
+    for row in summaries.iter_rows():
+        rows.append(row)
+        progress.page_done(row)
+    return rows
+
+
+def _documents(probes: list[DocumentProbe], page_rows: list[dict], run_id: str) -> list[DocumentResult]:
+    by_source: dict[str, list[dict]] = defaultdict(list)
+    for row in page_rows:
+        by_source[row["source"]].append(row)
+    documents = []
+    for p in probes:
+        rows = by_source.get(p.source, [])
+        doc = DocumentResult(
+            doc_id=p.doc_id, source=p.source, mime=p.mime, bytes=p.bytes, n_pages=p.n_pages,
+            status="error" if p.error_kind else "ok", error_kind=p.error_kind, error=p.error,
+            run_id=run_id, docpipe_version=__version__,
+        )
+        if not p.error_kind:
+            _fold_pages(doc, rows)
+        documents.append(doc)
+    return documents
+
+
+def _fold_pages(doc: DocumentResult, rows: list[dict]) -> None:
+    ok = [r for r in rows if r["status"] == "ok"]
+    failed = [r for r in rows if r["status"] != "ok"]
+    doc.pages_ok, doc.pages_failed = len(ok), len(failed) + max(0, (doc.n_pages or 0) - len(rows))
+    doc.engines = sorted({r["engine"] for r in ok if r["engine"]})
+    doc.elapsed_s = sum(r["elapsed_ms"] or 0.0 for r in rows) / 1000.0
+    if not failed and len(rows) >= (doc.n_pages or 0):
+        doc.status = "ok"
+        return
+    doc.status = "partial" if ok else "error"
+    kinds = defaultdict(int)
+    for r in failed:
+        kinds[r["error_kind"] or "engine_error"] += 1
+    kind = max(kinds, key=kinds.get) if kinds else "engine_error"
+    doc.error_kind = kind
+    example = next((r["error"] for r in failed if r["error_kind"] == kind), None)
+    doc.error = f"{len(failed)} of {doc.n_pages} pages failed ({kind}): {example}"

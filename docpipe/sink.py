@@ -1,0 +1,66 @@
+"""Parquet writing on any pyarrow filesystem (local folder, s3://, gs://).
+
+Each part file is written under a temporary name and then moved into place,
+so a reader (or a resumed run) never sees half a file.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import uuid
+
+import pyarrow as pa
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+
+from docpipe.ingest import resolve_filesystem
+
+PAGES_DIR = "pages"
+DOCUMENTS_DIR = "documents"
+
+
+class OutputError(RuntimeError):
+    """The output location cannot be written (a run-level error)."""
+
+
+def _join(root: str, relative: str) -> str:
+    return posixpath.join(root.rstrip("/"), relative)
+
+
+def prepare_output(out_uri: str) -> None:
+    """Create OUT/ and prove it is writable before any work starts."""
+    fs, root = resolve_filesystem(out_uri)
+    try:
+        info = fs.get_file_info(root)
+        if info.type == pafs.FileType.File:
+            raise OutputError(f"--out {out_uri} is a file; give a folder")
+        for sub in (PAGES_DIR, DOCUMENTS_DIR):
+            fs.create_dir(_join(root, sub), recursive=True)
+        probe = _join(root, f".write-test-{uuid.uuid4().hex}")
+        with fs.open_output_stream(probe) as handle:
+            handle.write(b"ok")
+        fs.delete_file(probe)
+    except OutputError:
+        raise
+    except (OSError, pa.ArrowException) as exc:
+        raise OutputError(f"cannot write to --out {out_uri}: {exc}") from exc
+
+
+def write_table(out_uri: str, subdir: str, table: pa.Table, name: str | None = None) -> str:
+    """Write one part file atomically; returns its path relative to OUT."""
+    fs, root = resolve_filesystem(out_uri)
+    name = name or f"part-{uuid.uuid4().hex}.parquet"
+    relative = posixpath.join(subdir, name)
+    final = _join(root, relative)
+    temporary = _join(root, posixpath.join(subdir, f".tmp-{uuid.uuid4().hex}-{name}"))
+    pq.write_table(table, temporary, filesystem=fs, compression="zstd")
+    fs.move(temporary, final)
+    return relative
+
+
+def write_bytes(out_uri: str, relative: str, data: bytes) -> None:
+    fs, root = resolve_filesystem(out_uri)
+    path = _join(root, relative)
+    fs.create_dir(posixpath.dirname(path), recursive=True)
+    with fs.open_output_stream(path) as handle:
+        handle.write(data)

@@ -1,0 +1,180 @@
+"""Table structure from cell rectangles, and cell text read from the glyphs inside each cell.
+
+Pure functions over boxes and glyphs (upright page points). Detection of the
+cell rectangles is the engine's job (PyMuPDF's table finder for ruled tables);
+this module turns any set of cell boxes into rows, columns and spans, and
+reads each cell's text by position. Reading by position matters: PyMuPDF's
+`Table.extract()` garbles punctuation such as `1,234.56`, glyphs inside the
+cell box do not.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import Sequence
+
+from docpipe.layout import Glyph, Segment, build_segments
+
+Box = tuple[float, float, float, float]
+
+
+@dataclass
+class GridCell:
+    row: int
+    col: int
+    row_span: int
+    col_span: int
+    box: Box
+    segments: list[Segment]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(s.text for s in self.segments)
+
+
+@dataclass
+class Grid:
+    box: Box
+    n_rows: int
+    n_cols: int
+    cells: list[GridCell]
+
+    def rows_text(self) -> list[list[str]]:
+        grid = [["" for _ in range(self.n_cols)] for _ in range(self.n_rows)]
+        for cell in self.cells:
+            grid[cell.row][cell.col] = cell.text
+        return grid
+
+    def reading_text(self) -> str:
+        """Row by row, cells left to right: tab between cells, newline between rows."""
+        lines = []
+        for row in range(self.n_rows):
+            cells = sorted((c for c in self.cells if c.row == row), key=lambda c: c.col)
+            texts = [c.text.replace("\n", " ") for c in cells if c.text]
+            if texts:
+                lines.append("\t".join(texts))
+        return "\n".join(lines)
+
+    def to_html(self) -> str:
+        out = ["<table>"]
+        for row in range(self.n_rows):
+            out.append("<tr>")
+            for cell in sorted((c for c in self.cells if c.row == row), key=lambda c: c.col):
+                attrs = ""
+                if cell.row_span > 1:
+                    attrs += f' rowspan="{cell.row_span}"'
+                if cell.col_span > 1:
+                    attrs += f' colspan="{cell.col_span}"'
+                body = html.escape(cell.text).replace("\n", "<br>")
+                out.append(f"<td{attrs}>{body}</td>")
+            out.append("</tr>")
+        out.append("</table>")
+        return "".join(out)
+
+
+def cluster_edges(values: Sequence[float], tolerance: float = 2.0) -> list[float]:
+    """Merge coordinates closer than `tolerance` (rulings drawn twice, rounding)."""
+    merged: list[list[float]] = []
+    for value in sorted(values):
+        if merged and value - merged[-1][-1] <= tolerance:
+            merged[-1].append(value)
+        else:
+            merged.append([value])
+    return [sum(group) / len(group) for group in merged]
+
+
+def _contains(outer: Box, inner: Box, tol: float = 1.0) -> bool:
+    """True when `outer` holds `inner` and is larger: a frame, not a cell."""
+    holds = (outer[0] - tol <= inner[0] and outer[1] - tol <= inner[1]
+             and inner[2] <= outer[2] + tol and inner[3] <= outer[3] + tol)
+    larger = (outer[2] - outer[0]) * (outer[3] - outer[1]) > (inner[2] - inner[0]) * (inner[3] - inner[1]) * 1.2
+    return holds and larger
+
+
+def _index(edges: list[float], value: float) -> int:
+    return min(range(len(edges)), key=lambda i: abs(edges[i] - value))
+
+
+def grid_from_cells(cell_boxes: Sequence[Box], glyphs: Sequence[Glyph]) -> Grid | None:
+    """Rows, columns and spans from cell boxes; each cell's text from glyph centres."""
+    boxes = [b for b in cell_boxes if b[2] - b[0] > 0.5 and b[3] - b[1] > 0.5]
+    boxes = [b for b in boxes if not any(o is not b and _contains(b, o) for o in boxes)]
+    if not boxes:
+        return None
+    xs = cluster_edges([v for b in boxes for v in (b[0], b[2])])
+    ys = cluster_edges([v for b in boxes for v in (b[1], b[3])])
+    n_cols, n_rows = len(xs) - 1, len(ys) - 1
+    if n_cols < 1 or n_rows < 1:
+        return None
+    occupied: set[tuple[int, int]] = set()
+    cells: list[GridCell] = []
+    for box in sorted(boxes, key=lambda b: (b[1], b[0])):
+        c0, c1 = _index(xs, box[0]), _index(xs, box[2])
+        r0, r1 = _index(ys, box[1]), _index(ys, box[3])
+        if c1 <= c0 or r1 <= r0 or (r0, c0) in occupied:
+            continue
+        slots = {(r, c) for r in range(r0, r1) for c in range(c0, c1)}
+        if slots & occupied:
+            continue
+        occupied |= slots
+        cells.append(GridCell(r0, c0, r1 - r0, c1 - c0, box, []))
+    for r in range(n_rows):
+        for c in range(n_cols):
+            if (r, c) not in occupied:
+                cells.append(GridCell(r, c, 1, 1, (xs[c], ys[r], xs[c + 1], ys[r + 1]), []))
+    _fill_text(cells, glyphs)
+    table_box = (xs[0], ys[0], xs[-1], ys[-1])
+    return _prune_empty(Grid(table_box, n_rows, n_cols, cells))
+
+
+def _prune_empty(grid: Grid) -> Grid:
+    """Drop rows and columns no text cell touches (slivers between double rulings)."""
+    used_rows, used_cols = set(), set()
+    for cell in grid.cells:
+        if cell.text:
+            used_rows.update(range(cell.row, cell.row + cell.row_span))
+            used_cols.update(range(cell.col, cell.col + cell.col_span))
+    if not used_rows:
+        return Grid(grid.box, 0, 0, [])
+    row_map = {r: i for i, r in enumerate(sorted(used_rows))}
+    col_map = {c: i for i, c in enumerate(sorted(used_cols))}
+    cells = []
+    for cell in grid.cells:
+        rows = [row_map[r] for r in range(cell.row, cell.row + cell.row_span) if r in row_map]
+        cols = [col_map[c] for c in range(cell.col, cell.col + cell.col_span) if c in col_map]
+        if not rows or not cols:
+            continue
+        cell.row, cell.row_span = rows[0], len(rows)
+        cell.col, cell.col_span = cols[0], len(cols)
+        cells.append(cell)
+    cells.sort(key=lambda c: (c.row, c.col))
+    return Grid(grid.box, len(row_map), len(col_map), cells)
+
+
+def _fill_text(cells: list[GridCell], glyphs: Sequence[Glyph]) -> None:
+    buckets: dict[int, list[Glyph]] = {}
+    for g in glyphs:
+        cx, cy = (g.x0 + g.x1) / 2, (g.y0 + g.y1) / 2
+        for index, cell in enumerate(cells):
+            x0, y0, x1, y1 = cell.box
+            if x0 <= cx <= x1 and y0 <= cy <= y1:
+                buckets.setdefault(index, []).append(g)
+                break
+    for index, inside in buckets.items():
+        segments = build_segments([[g] for g in inside])
+        segments.sort(key=lambda s: (round(s.y0 / max(s.size * 0.5, 1.0)), s.x0))
+        cells[index].segments = segments
+
+
+def glyphs_inside(glyphs: Sequence[Glyph], box: Box, margin: float = 1.0) -> tuple[list[Glyph], list[Glyph]]:
+    """Split glyphs into (inside box, outside box) by their centres."""
+    x0, y0, x1, y1 = box
+    inside, outside = [], []
+    for g in glyphs:
+        cx, cy = (g.x0 + g.x1) / 2, (g.y0 + g.y1) / 2
+        if x0 - margin <= cx <= x1 + margin and y0 - margin <= cy <= y1 + margin:
+            inside.append(g)
+        else:
+            outside.append(g)
+    return inside, outside

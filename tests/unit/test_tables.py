@@ -1,0 +1,37 @@
+"""Grid structure from cell boxes; cell text read from the glyphs inside each cell."""
+
+from __future__ import annotations
+
+from docpipe.layout import Glyph
+from docpipe.tables import grid_from_cells
+
+
+def _glyphs(text: str, x: float, y: float, size: float = 8.0) -> list[Glyph]:
+    out = []
+    for ch in text:
+        out.append(Glyph(ch, x, y, x + size * 0.5, y + size, size))
+        x += size * 0.5
+    return out
+
+
+def test_spans_and_cell_text_by_position():
+    # Row 0: one header cell spanning both columns; rows 1-2: two cells each.
+    boxes = [(0, 0, 200, 20), (0, 20, 100, 40), (100, 20, 200, 40), (0, 40, 100, 60), (100, 40, 200, 60)]
+    glyphs = _glyphs("Totals", 10, 5) + _glyphs("1,234.56", 110, 25) + _glyphs("Item", 10, 25) \
+        + _glyphs("(12.00)", 110, 45) + _glyphs("Fee", 10, 45)
+    grid = grid_from_cells(boxes, glyphs)
+    assert (grid.n_rows, grid.n_cols) == (3, 2)
+    header = [c for c in grid.cells if c.row == 0]
+    assert len(header) == 1 and header[0].col_span == 2 and header[0].text == "Totals"
+    assert grid.rows_text()[1:] == [["Item", "1,234.56"], ["Fee", "(12.00)"]]
+    assert 'colspan="2"' in grid.to_html()
+    assert grid.reading_text() == "Totals\nItem\t1,234.56\nFee\t(12.00)"
+
+
+def test_frame_box_and_empty_slivers_are_dropped():
+    frame = (0, 0, 200, 63)
+    sliver_row = [(0, 60, 100, 63), (100, 60, 200, 63)]
+    boxes = [frame, (0, 0, 100, 30), (100, 0, 200, 30), (0, 30, 100, 60), (100, 30, 200, 60)] + sliver_row
+    glyphs = _glyphs("a", 10, 10) + _glyphs("b", 110, 10) + _glyphs("c", 10, 40) + _glyphs("d", 110, 40)
+    grid = grid_from_cells(boxes, glyphs)
+    assert grid.rows_text() == [["a", "b"], ["c", "d"]]
