@@ -132,13 +132,28 @@ def _strip(glyphs: list[Glyph]) -> list[Glyph]:
     return glyphs
 
 
-def _same_baseline(seg_y0: float, seg_y1: float, seg_size: float, g0: Glyph, g_y0: float, g_y1: float) -> bool:
-    overlap = min(seg_y1, g_y1) - max(seg_y0, g_y0)
-    smaller = min(seg_y1 - seg_y0, g_y1 - g_y0)
+def _same_baseline(s_y0: float, s_y1: float, s_size: float, p_y0: float, p_y1: float, p_size: float) -> bool:
+    overlap = min(s_y1, p_y1) - max(s_y0, p_y0)
+    smaller = min(s_y1 - s_y0, p_y1 - p_y0)
     if smaller <= 0:
         return False
     # Super/subscripts sit inside the band of the line they belong to.
-    return overlap >= 0.4 * smaller and abs(g0.size - seg_size) < 0.6 * seg_size + 1
+    return overlap >= 0.4 * smaller and abs(p_size - s_size) < 0.6 * s_size + 1
+
+
+class _OpenSegment:
+    __slots__ = ("glyphs", "y0", "y1", "size", "right")
+
+    def __init__(self, piece: list[Glyph], y0: float, y1: float, size: float, right: float):
+        self.glyphs = list(piece)
+        self.y0, self.y1, self.size, self.right = y0, y1, size, right
+
+    def add(self, piece: list[Glyph], y0: float, y1: float, size: float, right: float) -> None:
+        self.glyphs.extend(piece)
+        if size >= self.size * 0.8:  # a superscript does not widen the line's band
+            self.y0, self.y1 = min(self.y0, y0), max(self.y1, y1)
+        self.size = max(self.size, size)
+        self.right = max(self.right, right)
 
 
 def build_segments(runs: Iterable[Sequence[Glyph]], barriers: Sequence[float] = ()) -> list[Segment]:
@@ -150,34 +165,38 @@ def build_segments(runs: Iterable[Sequence[Glyph]], barriers: Sequence[float] = 
     """
     pieces = split_runs(runs)
     pieces.sort(key=lambda p: p[0].x0)
-    open_segments: list[list[Glyph]] = []
+    active: list[_OpenSegment] = []
+    finished: list[_OpenSegment] = []
     for piece in pieces:
         ink = [g for g in piece if not g.c.isspace()]
         p_y0, p_y1 = min(g.y0 for g in ink), max(g.y1 for g in ink)
         p_size = max(g.size for g in ink)
-        first = ink[0]
+        p_right = max(g.x1 for g in ink)
+        x0 = ink[0].x0
         best, best_dist = None, None
-        for index, seg in enumerate(open_segments):
-            seg_ink = [g for g in seg[-12:] if not g.c.isspace()]
-            last = max(seg_ink, key=lambda g: g.x1)
-            s_y0 = min(g.y0 for g in seg_ink)
-            s_y1 = max(g.y1 for g in seg_ink)
-            s_size = max(g.size for g in seg_ink)
-            gap = first.x0 - last.x1
-            if gap > SEGMENT_GAP_EM * max(s_size, p_size) or gap < -0.3 * s_size:
+        still_open = []
+        for seg in active:
+            limit = SEGMENT_GAP_EM * max(seg.size, p_size)
+            gap = x0 - seg.right
+            if gap > SEGMENT_GAP_EM * seg.size * 2.5:
+                finished.append(seg)  # pieces come in x order: nothing can join it any more
                 continue
-            if any(last.x1 - 0.5 < b < first.x0 + 0.5 for b in barriers):
+            still_open.append(seg)
+            if gap > limit or gap < -0.3 * seg.size:
                 continue
-            if not _same_baseline(s_y0, s_y1, s_size, first, p_y0, p_y1):
+            if barriers and any(seg.right - 0.5 < b < x0 + 0.5 for b in barriers):
                 continue
-            dist = abs((s_y0 + s_y1) - (p_y0 + p_y1)) + max(gap, 0)
+            if not _same_baseline(seg.y0, seg.y1, seg.size, p_y0, p_y1, p_size):
+                continue
+            dist = abs((seg.y0 + seg.y1) - (p_y0 + p_y1)) + max(gap, 0)
             if best_dist is None or dist < best_dist:
-                best, best_dist = index, dist
+                best, best_dist = seg, dist
+        active = still_open
         if best is None:
-            open_segments.append(list(piece))
+            active.append(_OpenSegment(piece, p_y0, p_y1, p_size, p_right))
         else:
-            open_segments[best].extend(piece)
-    segments = [_make_segment(glyphs) for glyphs in open_segments]
+            best.add(piece, p_y0, p_y1, p_size, p_right)
+    segments = [_make_segment(seg.glyphs) for seg in finished + active]
     return [s for s in segments if s.text]
 
 
@@ -372,10 +391,65 @@ def _weighted_median(pairs: list[tuple[float, int]]) -> float:
     return statistics.median(v for v, _ in expanded)
 
 
+def merge_boxes(boxes: list[tuple[float, float, float, float]]) -> list[tuple[float, float, float, float]]:
+    """Union overlapping boxes until none overlap."""
+    merged = [list(b) for b in boxes]
+    changed = True
+    while changed:
+        changed = False
+        out: list[list[float]] = []
+        for box in merged:
+            for other in out:
+                if min(box[2], other[2]) >= max(box[0], other[0]) and min(box[3], other[3]) >= max(box[1], other[1]):
+                    other[0], other[1] = min(other[0], box[0]), min(other[1], box[1])
+                    other[2], other[3] = max(other[2], box[2]), max(other[3], box[3])
+                    changed = True
+                    break
+            else:
+                out.append(box)
+        merged = out
+    return [tuple(b) for b in merged]
+
+
+def _attach_to_below(blocks: list[LayoutBlock]) -> dict[int, tuple[float, float]]:
+    """Headings and captions sitting right above a wider table, figure or title
+    are read with it: for ordering, they take its horizontal extent.
+
+    Without this a caption in the left half above a full-width table is read
+    before the right column that precedes the table.
+    """
+    widened: dict[int, tuple[float, float]] = {}
+    for block in blocks:
+        if block.kind not in ("heading", "caption", "title") and not _CAPTION.match(block.text.strip()):
+            continue
+        size = max((s.size for s in block.segments), default=10.0)
+        below = [
+            b for b in blocks
+            if b is not block and 0 <= b.y0 - block.y1 <= 1.5 * size
+            and _x_overlap(b.x0, b.x1, block.x0, block.x1) > 0 and (b.x1 - b.x0) > (block.x1 - block.x0)
+        ]
+        if below:
+            target = min(below, key=lambda b: b.y0)
+            if target.kind in ("table", "figure", "title") or (target.x1 - target.x0) > 1.5 * (block.x1 - block.x0):
+                widened[id(block)] = (min(block.x0, target.x0), max(block.x1, target.x1))
+    return widened
+
+
 def order_page(blocks: list[LayoutBlock], page_height: float) -> list[LayoutBlock]:
     """Headers first, body in reading order, footers last."""
     classify_blocks(blocks, page_height)
-    headers = sorted((b for b in blocks if b.kind == "header"), key=lambda b: (b.y0, b.x0))
-    footers = sorted((b for b in blocks if b.kind == "footer"), key=lambda b: (b.y0, b.x0))
+    headers = reading_order([b for b in blocks if b.kind == "header"])
+    footers = reading_order([b for b in blocks if b.kind == "footer"])
     body = [b for b in blocks if b.kind not in ("header", "footer")]
-    return headers + reading_order(body) + footers
+    widened = _attach_to_below(body)
+    saved = {id(b): (b.x0, b.x1) for b in body if id(b) in widened}
+    for b in body:
+        if id(b) in widened:
+            b.x0, b.x1 = widened[id(b)]
+    try:
+        ordered = reading_order(body)
+    finally:
+        for b in body:
+            if id(b) in saved:
+                b.x0, b.x1 = saved[id(b)]
+    return headers + ordered + footers

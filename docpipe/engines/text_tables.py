@@ -13,10 +13,10 @@ from docpipe.tables import Grid, grid_from_cells
 MIN_RULE_LENGTH = 8.0  # points; shorter strokes are glyph decorations, not rulings
 
 
-def count_rulings(page) -> tuple[int, int]:
+def count_rulings(drawings: list[dict]) -> tuple[int, int]:
     """(horizontal, vertical) ruling strokes and thin bars among the page's drawings."""
     horizontal = vertical = 0
-    for path in page.get_cdrawings():
+    for path in drawings:
         for item in path.get("items", ()):
             kind = item[0]
             if kind == "l":
@@ -42,13 +42,13 @@ def count_rulings(page) -> tuple[int, int]:
     return horizontal, vertical
 
 
-def may_hold_ruled_table(page) -> bool:
-    horizontal, vertical = count_rulings(page)
+def may_hold_ruled_table(drawings: list[dict]) -> bool:
+    horizontal, vertical = count_rulings(drawings)
     return horizontal >= 3 and vertical >= 3
 
 
-def find_tables(page, frame, glyphs: list[Glyph]) -> list[Grid]:
-    if not may_hold_ruled_table(page):
+def find_tables(page, frame, glyphs: list[Glyph], drawings: list[dict]) -> list[Grid]:
+    if not may_hold_ruled_table(drawings):
         return []
     try:
         found = page.find_tables(strategy="lines", use_layout=False)

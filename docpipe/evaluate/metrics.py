@@ -143,7 +143,7 @@ def _prf(tp: int, n_pred: int, n_truth: int) -> dict[str, float]:
 
 
 def adjacency_f1(pred_tables: Sequence[Sequence[Cell]], truth_tables: Sequence[Sequence[Cell]]) -> dict[str, float]:
-    """Precision, recall and F1 of adjacency relations summed over the tables of a page or document.
+    """Precision, recall and F1 (plus tp, n_pred, n_truth) of adjacency relations over the tables of a page.
 
     Truth and predicted tables are paired one to one, greedily by the number of
     relations they share. Relations of an unpaired truth table all count as misses
@@ -167,9 +167,9 @@ def adjacency_f1(pred_tables: Sequence[Sequence[Cell]], truth_tables: Sequence[S
         used_p.add(i)
         used_t.add(j)
         tp += n
-    out = _prf(tp, sum(sum(p.values()) for p in pred_rel), sum(sum(t.values()) for t in truth_rel))
-    out["tp"] = tp
-    return out
+    n_pred, n_truth = sum(sum(p.values()) for p in pred_rel), sum(sum(t.values()) for t in truth_rel)
+    # the counts let callers micro-average over many pages
+    return {**_prf(tp, n_pred, n_truth), "tp": tp, "n_pred": n_pred, "n_truth": n_truth}
 
 
 def parse_icdar_structure(path: str | Path) -> dict[int, list[list[Cell]]]:

@@ -129,11 +129,13 @@ def test_grid_to_cells_makes_unit_cells() -> None:
 
 
 def test_adjacency_f1_counts_invented_and_missed_tables() -> None:
-    assert adjacency_f1([SPANNED], [SPANNED]) == {"precision": 1.0, "recall": 1.0, "f1": 1.0, "tp": 8}
+    assert adjacency_f1([SPANNED], [SPANNED]) == {
+        "precision": 1.0, "recall": 1.0, "f1": 1.0, "tp": 8, "n_pred": 8, "n_truth": 8,
+    }
     wrong_f = [c if c[4] != "F" else (*c[:4], "G") for c in SPANNED]
     invented = grid_to_cells([["x", "y"]])  # one relation
     got = adjacency_f1([invented, wrong_f], [SPANNED])
-    assert got["tp"] == 6
+    assert (got["tp"], got["n_pred"], got["n_truth"]) == (6, 9, 8)
     assert got["precision"] == pytest.approx(6 / 9)
     assert got["recall"] == pytest.approx(6 / 8)
     assert got["f1"] == pytest.approx(12 / 17)
