@@ -101,7 +101,7 @@ def _make_segment(glyphs: list[Glyph]) -> Segment:
     )
 
 
-def split_runs(runs: Iterable[Sequence[Glyph]]) -> list[list[Glyph]]:
+def split_runs(runs: Iterable[Sequence[Glyph]], gap_em: float = SEGMENT_GAP_EM) -> list[list[Glyph]]:
     """Cut each run of glyphs (in writing order) where it jumps back or leaves a wide gap."""
     pieces: list[list[Glyph]] = []
     for run in runs:
@@ -116,7 +116,7 @@ def split_runs(runs: Iterable[Sequence[Glyph]]) -> list[list[Glyph]]:
                 gap = g.x0 - last_ink.x1
                 size = max(g.size, last_ink.size)
                 same_line = abs(((g.y0 + g.y1) - (last_ink.y0 + last_ink.y1)) / 2) < 0.5 * size
-                if gap > SEGMENT_GAP_EM * size or gap < -0.5 * size or not same_line:
+                if gap > gap_em * size or gap < -0.5 * size or not same_line:
                     pieces.append(_strip(current))
                     current = []
             current.append(g)
@@ -156,14 +156,15 @@ class _OpenSegment:
         self.right = max(self.right, right)
 
 
-def build_segments(runs: Iterable[Sequence[Glyph]], barriers: Sequence[float] = ()) -> list[Segment]:
+def build_segments(runs: Iterable[Sequence[Glyph]], barriers: Sequence[float] = (),
+                   gap_em: float = SEGMENT_GAP_EM) -> list[Segment]:
     """Join pieces on a shared baseline from left to right into line segments.
 
     Content streams may write a line in several pieces and in any order, so the
     pieces are regrouped geometrically; a wide gap, or a vertical ruling in
     `barriers` (x positions), starts a new segment.
     """
-    pieces = split_runs(runs)
+    pieces = split_runs(runs, gap_em)
     pieces.sort(key=lambda p: p[0].x0)
     active: list[_OpenSegment] = []
     finished: list[_OpenSegment] = []
@@ -176,7 +177,7 @@ def build_segments(runs: Iterable[Sequence[Glyph]], barriers: Sequence[float] = 
         best, best_dist = None, None
         still_open = []
         for seg in active:
-            limit = SEGMENT_GAP_EM * max(seg.size, p_size)
+            limit = gap_em * max(seg.size, p_size)
             gap = x0 - seg.right
             if gap > SEGMENT_GAP_EM * seg.size * 2.5:
                 finished.append(seg)  # pieces come in x order: nothing can join it any more
@@ -319,6 +320,7 @@ def _toposort(before: list[set[int]], blocks: list[LayoutBlock]) -> list[int]:
 
 _CAPTION = re.compile(r"^(fig\.?|figure|table|tab\.|chart|exhibit)\s*[\dIVX]", re.I)
 _LIST_ITEM = re.compile(r"^([\u2022\u2023\u25e6\u2043\u2219•\-–*]|\(?\d{1,3}[.)]|\(?[a-z][.)])\s")
+_FOOTNOTE = re.compile(r"^([\u00b9\u00b2\u00b3\u2070-\u2079*\u2020\u2021\u00a7]|\d{1,2}[\s)])")
 _PAGE_NUMBER = re.compile(r"^(page\s*)?\d{1,4}(\s*(of|/)\s*\d{1,4})?$|^[-–]\s*\d{1,4}\s*[-–]$", re.I)
 
 
@@ -369,6 +371,7 @@ def classify_blocks(blocks: list[LayoutBlock], page_height: float) -> None:
             block.kind = "caption"
         elif _LIST_ITEM.match(text):
             block.kind = "list"
+    _mark_footnotes(blocks, body_size, page_height)
     # Only one title per page: the largest.
     titles = [b for b in blocks if b.kind == "title"]
     if len(titles) > 1:
@@ -376,6 +379,23 @@ def classify_blocks(blocks: list[LayoutBlock], page_height: float) -> None:
         for b in titles:
             if b is not keep:
                 b.kind = "heading"
+
+
+def _mark_footnotes(blocks: list[LayoutBlock], body_size: float, page_height: float) -> None:
+    """Notes at the foot of the page: small type, a note mark, nothing but notes below."""
+    candidates = [
+        b for b in blocks
+        if b.kind in ("paragraph", "list") and b.y0 > 0.6 * page_height and _FOOTNOTE.match(b.text.strip())
+        and max(s.size for s in b.segments) < 0.95 * body_size
+    ]
+    if not candidates:
+        return
+    top = min(b.y0 for b in candidates)
+    below = [b for b in blocks if b.y0 >= top - 0.5 and b.kind not in ("footer", "header")]
+    if all(b in candidates or max((s.size for s in b.segments), default=0) < 0.95 * body_size for b in below):
+        for b in below:
+            if b.kind in ("paragraph", "list"):
+                b.kind = "footnote"
 
 
 def _weighted_median(pairs: list[tuple[float, int]]) -> float:
@@ -439,8 +459,9 @@ def order_page(blocks: list[LayoutBlock], page_height: float) -> list[LayoutBloc
     """Headers first, body in reading order, footers last."""
     classify_blocks(blocks, page_height)
     headers = reading_order([b for b in blocks if b.kind == "header"])
+    footnotes = reading_order([b for b in blocks if b.kind == "footnote"])
     footers = reading_order([b for b in blocks if b.kind == "footer"])
-    body = [b for b in blocks if b.kind not in ("header", "footer")]
+    body = [b for b in blocks if b.kind not in ("header", "footer", "footnote")]
     widened = _attach_to_below(body)
     saved = {id(b): (b.x0, b.x1) for b in body if id(b) in widened}
     for b in body:
@@ -452,4 +473,4 @@ def order_page(blocks: list[LayoutBlock], page_height: float) -> list[LayoutBloc
         for b in body:
             if id(b) in saved:
                 b.x0, b.x1 = saved[id(b)]
-    return headers + ordered + footers
+    return headers + ordered + footnotes + footers

@@ -139,18 +139,16 @@ def extract_page(page, *, doc_id: str, source: str, page_number: int, tables: bo
 
     all_glyphs = [g for run in upright_runs for g in run if not g.c.isspace()]
     drawings = page.get_cdrawings()
-    grids = _find_tables(page, frame, all_glyphs, drawings) if tables else []
+    segments = layout.build_segments(upright_runs)
+    grids = _find_tables(page, frame, all_glyphs, drawings, segments) if tables else []
     table_blocks: list[LayoutBlock] = []
     for grid in grids:
-        _, outside = glyphs_inside(all_glyphs, grid.box)
-        keep = set(map(id, outside))
-        upright_runs = [[g for g in run if g.c.isspace() or id(g) in keep] for run in upright_runs]
+        segments = [s for s in segments if not _centre_inside(s, grid.box)]
         block = LayoutBlock(kind="table", x0=grid.box[0], y0=grid.box[1], x1=grid.box[2], y1=grid.box[3])
         block.text_override = grid.reading_text()
         block.segments = [seg for cell in grid.cells for seg in cell.segments]
         table_blocks.append(block)
-
-    segments = layout.build_segments(upright_runs) + sideways
+    segments += sideways
     figures = _figure_blocks(images, frame, all_glyphs) + _drawn_figures(drawings, frame, all_glyphs, grids)
     blocks = layout.group_blocks(segments) + table_blocks + figures
     ordered = layout.order_page(blocks, frame.height)
@@ -232,10 +230,16 @@ def _overlaps(a, b) -> bool:
     return min(a[2], b[2]) > max(a[0], b[0]) and min(a[3], b[3]) > max(a[1], b[1])
 
 
-def _find_tables(page, frame: UprightFrame, glyphs: list[Glyph], drawings: list[dict]) -> list[Grid]:
+def _find_tables(page, frame: UprightFrame, glyphs: list[Glyph], drawings: list[dict],
+                 segments: list[Segment]) -> list[Grid]:
     from docpipe.engines import text_tables
 
-    return text_tables.find_tables(page, frame, glyphs, drawings)
+    return text_tables.find_tables(page, frame, glyphs, drawings, segments)
+
+
+def _centre_inside(seg: Segment, box) -> bool:
+    cx, cy = (seg.x0 + seg.x1) / 2, seg.center_y
+    return box[0] - 1 <= cx <= box[2] + 1 and box[1] - 1 <= cy <= box[3] + 1
 
 
 def _fill_result(result: PageResult, ordered: list[LayoutBlock], grids: list[Grid], frame: UprightFrame) -> None:

@@ -1,55 +1,119 @@
-"""Table detection on born-digital pages: a cheap look at the vector rulings first,
-PyMuPDF's table finder only on pages that can hold a table.
+"""Table detection on born-digital pages, cheapest evidence first.
 
-`find_tables()` costs tens of milliseconds a page even without its layout
-model, so pages without a grid of rulings never pay for it.
+1. Vector rulings: a grid of horizontal and vertical strokes is a ruled table;
+   PyMuPDF's finder (without its layout model) recovers its cells.
+2. Pages whose text lines break into aligned short cells, or that carry long
+   horizontal rules, may hold a table without vertical rulings. Only those
+   pages pay for PyMuPDF's layout model (about 0.4 s a page on one core),
+   which locates table regions; rows and columns inside a region come from
+   the text itself (`table_structure`).
+A ruled grid with no inner vertical ruling is not trusted: its columns are
+guesses from rule ends, so its region is re-read from the text instead.
 """
 
 from __future__ import annotations
 
-from docpipe.layout import Glyph
-from docpipe.tables import Grid, grid_from_cells
+import re
+from typing import Optional
+
+from docpipe.layout import Glyph, Segment
+from docpipe.table_structure import text_lines, grid_from_text
+from docpipe.tables import Box, Grid, glyphs_inside, grid_from_cells
 
 MIN_RULE_LENGTH = 8.0  # points; shorter strokes are glyph decorations, not rulings
+_NUMERIC = re.compile(r"^[\(\-−+$€£¥]*\d[\d,.\s%]*\)?%?$")
 
 
-def count_rulings(drawings: list[dict]) -> tuple[int, int]:
-    """(horizontal, vertical) ruling strokes and thin bars among the page's drawings."""
-    horizontal = vertical = 0
+def rulings(drawings: list[dict], frame) -> tuple[list[tuple[float, float, float]], list[tuple[float, float, float]]]:
+    """Horizontal (y, x0, x1) and vertical (x, y0, y1) strokes, upright page points."""
+    horizontal, vertical = [], []
+
+    def add(x0, y0, x1, y1):
+        bx0, by0, bx1, by1 = frame.box((min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)))
+        w, h = bx1 - bx0, by1 - by0
+        if h < 3.0 and w >= MIN_RULE_LENGTH:
+            horizontal.append(((by0 + by1) / 2, bx0, bx1))
+        elif w < 3.0 and h >= MIN_RULE_LENGTH:
+            vertical.append(((bx0 + bx1) / 2, by0, by1))
+
     for path in drawings:
         for item in path.get("items", ()):
             kind = item[0]
             if kind == "l":
-                (x0, y0), (x1, y1) = item[1], item[2]
-                if abs(y1 - y0) < 1.0 and abs(x1 - x0) >= MIN_RULE_LENGTH:
-                    horizontal += 1
-                elif abs(x1 - x0) < 1.0 and abs(y1 - y0) >= MIN_RULE_LENGTH:
-                    vertical += 1
+                add(*item[1], *item[2])
             elif kind == "re":
                 x0, y0, x1, y1 = item[1]
-                w, h = abs(x1 - x0), abs(y1 - y0)
-                if h < 3.0 and w >= MIN_RULE_LENGTH:
-                    horizontal += 1
-                elif w < 3.0 and h >= MIN_RULE_LENGTH:
-                    vertical += 1
-                elif w >= MIN_RULE_LENGTH and h >= MIN_RULE_LENGTH:
-                    # A framed or shaded box contributes its four edges.
-                    horizontal += 2
-                    vertical += 2
+                if abs(y1 - y0) < 3.0 or abs(x1 - x0) < 3.0:
+                    add(x0, y0, x1, y1)
+                else:  # a framed or shaded box contributes its edges
+                    add(x0, y0, x1, y0)
+                    add(x0, y1, x1, y1)
+                    add(x0, y0, x0, y1)
+                    add(x1, y0, x1, y1)
             elif kind == "qu":
-                horizontal += 2
-                vertical += 2
+                quad = item[1]
+                xs = [quad[0][0], quad[1][0], quad[2][0], quad[3][0]]
+                ys = [quad[0][1], quad[1][1], quad[2][1], quad[3][1]]
+                add(min(xs), min(ys), max(xs), min(ys))
+                add(min(xs), max(ys), max(xs), max(ys))
+                add(min(xs), min(ys), min(xs), max(ys))
+                add(max(xs), min(ys), max(xs), max(ys))
     return horizontal, vertical
 
 
-def may_hold_ruled_table(drawings: list[dict]) -> bool:
-    horizontal, vertical = count_rulings(drawings)
-    return horizontal >= 3 and vertical >= 3
+def may_hold_ruled_table(horizontal: list, vertical: list) -> bool:
+    return len(horizontal) >= 3 and len(vertical) >= 3
 
 
-def find_tables(page, frame, glyphs: list[Glyph], drawings: list[dict]) -> list[Grid]:
-    if not may_hold_ruled_table(drawings):
-        return []
+def _short(seg: Segment) -> bool:
+    return len(seg.text.split()) <= 3 or bool(_NUMERIC.match(seg.text))
+
+
+def tabular_evidence(segments: list[Segment], horizontal: list, page_width: float) -> bool:
+    """Cheap test: could this page hold a table without vertical rulings?"""
+    long_rules = sum(1 for _, x0, x1 in horizontal if x1 - x0 >= 0.3 * page_width)
+    if long_rules >= 2:
+        return True
+    rows = 0
+    for line in text_lines(segments):
+        cells = line.segments
+        short = sum(1 for s in cells if _short(s))
+        numeric = sum(1 for s in cells if _NUMERIC.match(s.text))
+        if (len(cells) >= 3 and short >= 2) or (len(cells) >= 2 and numeric >= 1 and short == len(cells)):
+            rows += 1
+            if rows >= 3:
+                return True
+    return False
+
+
+def _inner_verticals(box: Box, vertical: list) -> int:
+    """Inner vertical rulings covering at least half the box height (cell-by-cell strokes add up)."""
+    height = box[3] - box[1]
+    spans: dict[int, list[tuple[float, float]]] = {}
+    for x, y0, y1 in vertical:
+        if box[0] + 3 < x < box[2] - 3:
+            lo, hi = max(y0, box[1]), min(y1, box[3])
+            if hi > lo:
+                spans.setdefault(round(x), []).append((lo, hi))
+    count = 0
+    for intervals in spans.values():
+        covered, end = 0.0, float("-inf")
+        for lo, hi in sorted(intervals):
+            if hi > end:
+                covered += hi - max(lo, end)
+                end = hi
+        if covered >= 0.5 * height:
+            count += 1
+    return count
+
+
+def _full_width_rules(box: Box, horizontal: list) -> list[float]:
+    width = box[2] - box[0]
+    return [y for y, x0, x1 in horizontal
+            if box[1] - 2 <= y <= box[3] + 2 and min(x1, box[2]) - max(x0, box[0]) >= 0.8 * width]
+
+
+def _ruled_grids(page, frame, glyphs: list[Glyph]) -> list[Grid]:
     try:
         found = page.find_tables(strategy="lines", use_layout=False)
     except Exception:  # a table finder failure must not cost the page its text
@@ -59,15 +123,76 @@ def find_tables(page, frame, glyphs: list[Glyph], drawings: list[dict]) -> list[
         # The finder de-rotates the page first: its boxes are in displayed space.
         boxes = [frame.box_displayed(cell) for cell in table.cells if cell is not None]
         grid = grid_from_cells(boxes, glyphs)
-        if grid is None or grid.n_rows < 2 or grid.n_cols < 2:
-            continue
-        if sum(1 for cell in grid.cells if cell.text) < 2:
-            continue
-        grids.append(grid)
+        if grid is not None and grid.n_rows >= 2 and grid.n_cols >= 2 and _has_text(grid):
+            grids.append(grid)
+    return grids
+
+
+def _has_text(grid: Grid) -> bool:
+    filled = [c for c in grid.cells if c.text]
+    if len(filled) < 2:
+        return False
+    # A 2x2 "table" of long paragraphs is a layout of boxes (cards), not a table.
+    if grid.n_rows * grid.n_cols <= 4 and sum(len(c.text) for c in filled) / len(filled) > 80:
+        return False
+    return True
+
+
+def _layout_regions(page, frame) -> list[Box]:
+    """Table regions from PyMuPDF's layout model; empty when the model is unavailable.
+
+    The model reads the page unrotated and its boxes are unreliable on pages
+    with /Rotate (measured: boxes land beside the table), so those are skipped.
+    """
+    if page.rotation != 0 or frame.rotation != 0:
+        return []
+    try:
+        import pymupdf.layout  # noqa: F401  (activates the analyzer; needs onnxruntime)
+    except Exception:
+        return []
+    try:
+        page.get_layout()
+    except Exception:
+        return []
+    return [frame.box(b[:4]) for b in (page.layout_information or []) if b[4] == "table"]
+
+
+def _overlap_fraction(a: Box, b: Box) -> float:
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    if w <= 0 or h <= 0:
+        return 0.0
+    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return w * h / smaller if smaller > 0 else 0.0
+
+
+def find_tables(page, frame, glyphs: list[Glyph], drawings: list[dict],
+                segments: Optional[list[Segment]] = None) -> list[Grid]:
+    horizontal, vertical = rulings(drawings, frame)
+    grids: list[Grid] = []
+    text_regions: list[Box] = []
+    if may_hold_ruled_table(horizontal, vertical):
+        for grid in _ruled_grids(page, frame, glyphs):
+            if _inner_verticals(grid.box, vertical) >= 1:
+                grids.append(grid)
+            else:
+                text_regions.append(grid.box)
+    if segments is not None and tabular_evidence(segments, horizontal, frame.width):
+        for region in _layout_regions(page, frame):
+            if any(_overlap_fraction(region, g.box) > 0.5 for g in grids):
+                continue
+            text_regions = [r for r in text_regions if _overlap_fraction(r, region) <= 0.5]
+            text_regions.append(region)
+    for region in text_regions:
+        inside, _ = glyphs_inside(glyphs, region, margin=2.0)
+        grid = grid_from_text(inside, region, _full_width_rules(region, horizontal))
+        if grid is not None and _has_text(grid):
+            grids.append(grid)
     # A frame drawn around the page or around another table is not a table itself.
     return [g for g in grids if not any(o is not g and _encloses(g.box, o.box) for o in grids)]
 
 
 def _encloses(outer, inner, tol: float = 2.0) -> bool:
-    return (outer[0] - tol <= inner[0] and outer[1] - tol <= inner[1]
-            and inner[2] <= outer[2] + tol and inner[3] <= outer[3] + tol)
+    larger = (outer[2] - outer[0]) * (outer[3] - outer[1]) > 1.05 * (inner[2] - inner[0]) * (inner[3] - inner[1])
+    return larger and (outer[0] - tol <= inner[0] and outer[1] - tol <= inner[1]
+                       and inner[2] <= outer[2] + tol and inner[3] <= outer[3] + tol)

@@ -70,7 +70,10 @@ def table_cell_accuracy(pred_grid: Sequence[Sequence[str]], truth_grid: Sequence
     return correct / total if total else 0.0
 
 
-def best_table_cell_accuracy(pred_grids: Iterable[Sequence[Sequence[str]]], truth_grid: Sequence[Sequence[str]]) -> float:
+Grid = Sequence[Sequence[str]]
+
+
+def best_table_cell_accuracy(pred_grids: Iterable[Grid], truth_grid: Grid) -> float:
     """Cell accuracy of the predicted table that fits this truth table best (0 if none)."""
     return max((table_cell_accuracy(p, truth_grid) for p in pred_grids), default=0.0)
 
@@ -212,7 +215,9 @@ def box_iou(a: Sequence[float], b: Sequence[float]) -> float:
     return inter / union if union > 0 else 0.0
 
 
-def line_match_rate(pred_boxes: Sequence[Sequence[float]], truth_boxes: Sequence[Sequence[float]], threshold: float = 0.6) -> float:
+def line_match_rate(
+    pred_boxes: Sequence[Sequence[float]], truth_boxes: Sequence[Sequence[float]], threshold: float = 0.6
+) -> float:
     """Fraction of truth line boxes matched by a predicted box with IoU >= threshold.
 
     Matching is one to one, greedy from the best IoU down, so one wide predicted

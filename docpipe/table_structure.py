@@ -1,0 +1,159 @@
+"""Rows, columns and spans of a table without vertical rulings, from text positions.
+
+Government and statistics tables are mostly drawn with whitespace between
+columns and at most a few horizontal rules. Inside a region already known to
+be a table, columns are the vertical whitespace gaps of the body rows, rows
+are the text lines (or the bands between horizontal rules when rules separate
+the lines), and a header that crosses a gap spans those columns.
+Pure functions over glyphs and boxes; no PDF library here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+from docpipe.layout import Glyph, Segment, build_segments
+from docpipe.tables import Box, Grid, GridCell
+
+# Inside a table a smaller gap already separates cells; a normal word space does not.
+CELL_GAP_EM = 0.6
+_CONTINUES = re.compile(r"(,|-|&|\band|\bof|\bthe|\bfor|\bin|\bto|\(\w*)$", re.I)
+
+
+@dataclass
+class _TextLine:
+    segments: list[Segment]
+    y0: float
+    y1: float
+
+
+def text_lines(segments: list[Segment]) -> list[_TextLine]:
+    lines: list[_TextLine] = []
+    for seg in sorted(segments, key=lambda s: s.center_y):
+        if lines:
+            line = lines[-1]
+            overlap = min(line.y1, seg.y1) - max(line.y0, seg.y0)
+            if overlap >= 0.5 * min(seg.height, line.y1 - line.y0):
+                line.segments.append(seg)
+                line.y0, line.y1 = min(line.y0, seg.y0), max(line.y1, seg.y1)
+                continue
+        lines.append(_TextLine([seg], seg.y0, seg.y1))
+    for line in lines:
+        line.segments.sort(key=lambda s: s.x0)
+    return lines
+
+
+def _columns(lines: list[_TextLine]) -> list[tuple[float, float]]:
+    """Column extents from the body lines (those with most cells): the union of their segments."""
+    counts = sorted(len(line.segments) for line in lines)
+    typical = counts[len(counts) * 3 // 4] if counts else 0
+    body = [line for line in lines if len(line.segments) >= max(2, (typical + 1) // 2)]
+    if not body:
+        return []
+    intervals = sorted((s.x0, s.x1) for line in body for s in line.segments)
+    columns: list[list[float]] = []
+    for x0, x1 in intervals:
+        if columns and x0 <= columns[-1][1] + 0.5:
+            columns[-1][1] = max(columns[-1][1], x1)
+        else:
+            columns.append([x0, x1])
+    return [(a, b) for a, b in columns]
+
+
+def _column_span(seg: Segment, columns: list[tuple[float, float]]) -> tuple[int, int]:
+    hit = [i for i, (a, b) in enumerate(columns) if min(b, seg.x1) - max(a, seg.x0) > 0.5]
+    if hit:
+        return hit[0], hit[-1]
+    # In a gap between columns (a header wider than nothing below it): nearest column.
+    centre = (seg.x0 + seg.x1) / 2
+    nearest = min(range(len(columns)), key=lambda i: abs((columns[i][0] + columns[i][1]) / 2 - centre))
+    return nearest, nearest
+
+
+def _row_bands(lines: list[_TextLine], rules: Sequence[float]) -> Optional[list[list[_TextLine]]]:
+    """Group lines between horizontal rules, when the rules separate most of the lines."""
+    if not rules:
+        return None
+    bands: dict[int, list[_TextLine]] = {}
+    edges = sorted(rules)
+    for line in lines:
+        centre = (line.y0 + line.y1) / 2
+        bands.setdefault(sum(1 for y in edges if y < centre), []).append(line)
+    groups = [bands[k] for k in sorted(bands)]
+    if len(groups) < max(2, 0.5 * len(lines)):
+        return None  # booktabs-style rules (top, middle, bottom): lines are the rows
+    return groups
+
+
+def _continues_previous(previous: list[tuple[int, int, Segment]], line: list[tuple[int, int, Segment]],
+                        gap: float, height: float) -> bool:
+    """A wrapped row label: text only in the first column, tight below a fuller row."""
+    if gap > 0.6 * height or len(line) != 1 or len(previous) < 2:
+        return False
+    (first, _, seg), = line
+    if first != 0 or not any(c0 == 0 for c0, _, _ in previous):
+        return False
+    prev_label = next(s for c0, _, s in previous if c0 == 0).text
+    return seg.text[:1].islower() or bool(_CONTINUES.search(prev_label))
+
+
+def grid_from_text(glyphs: Sequence[Glyph], region: Box, rules: Sequence[float] = ()) -> Optional[Grid]:
+    """A table grid from the glyphs inside `region`; `rules` are y positions of full-width rules."""
+    segments = build_segments([[g] for g in glyphs if not g.c.isspace()], gap_em=CELL_GAP_EM)
+    if len(segments) < 4:
+        return None
+    lines = text_lines(segments)
+    columns = _columns(lines)
+    if len(columns) < 2 or len(lines) < 2:
+        return None
+    placed = [[(*_column_span(s, columns), s) for s in line.segments] for line in lines]
+    bands = _row_bands(lines, rules)
+    rows: list[list[tuple[int, int, Segment]]] = []
+    if bands is not None:
+        index = {id(line): i for i, line in enumerate(lines)}
+        for band in bands:
+            rows.append([item for line in band for item in placed[index[id(line)]]])
+    else:
+        previous_line: Optional[_TextLine] = None
+        for line, items in zip(lines, placed):
+            if rows and previous_line is not None and _continues_previous(
+                    rows[-1], items, line.y0 - previous_line.y1, line.y1 - line.y0):
+                rows[-1].extend(items)
+            else:
+                rows.append(list(items))
+            previous_line = line
+    return _assemble(rows, columns, region)
+
+
+def _assemble(rows: list[list[tuple[int, int, Segment]]], columns: list[tuple[float, float]],
+              region: Box) -> Optional[Grid]:
+    n_cols = len(columns)
+    # Cell boundaries halfway between columns and rows.
+    xs = [region[0]] + [(columns[i][1] + columns[i + 1][0]) / 2 for i in range(n_cols - 1)] + [region[2]]
+    row_extents = [(min(s.y0 for *_, s in row), max(s.y1 for *_, s in row)) for row in rows if row]
+    rows = [row for row in rows if row]
+    ys = [region[1]] + [(row_extents[i][1] + row_extents[i + 1][0]) / 2 for i in range(len(rows) - 1)] + [region[3]]
+    cells: list[GridCell] = []
+    for r, row in enumerate(rows):
+        taken: dict[int, GridCell] = {}
+        for c0, c1, seg in sorted(row, key=lambda item: (item[0], item[2].y0)):
+            if any(c in taken for c in range(c0, c1 + 1)):
+                # Overlaps a cell already placed in this row: join the cell at its first column.
+                owner = taken.get(c0) or next(taken[c] for c in range(c0, c1 + 1) if c in taken)
+                owner.segments.append(seg)
+                continue
+            cell = GridCell(r, c0, 1, c1 - c0 + 1, (xs[c0], ys[r], xs[c1 + 1], ys[r + 1]), [seg])
+            for c in range(c0, c1 + 1):
+                taken[c] = cell
+            cells.append(cell)
+        for c in range(n_cols):
+            if c not in taken:
+                cells.append(GridCell(r, c, 1, 1, (xs[c], ys[r], xs[c + 1], ys[r + 1]), []))
+    for cell in cells:
+        cell.segments.sort(key=lambda s: (round(s.y0), s.x0))
+    cells.sort(key=lambda c: (c.row, c.col))
+    if len(rows) < 2:
+        return None
+    return Grid((xs[0], ys[0], xs[-1], ys[-1]), len(rows), n_cols, cells)
