@@ -109,6 +109,7 @@ def extract_page(page, *, doc_id: str, source: str, page_number: int, tables: bo
 
     upright_runs: list[list[Glyph]] = []
     sideways: list[Segment] = []
+    margin_blocks: list[LayoutBlock] = []
     n_ink = n_bad = 0
     for direction, chars in runs:
         glyphs = []
@@ -120,6 +121,12 @@ def extract_page(page, *, doc_id: str, source: str, page_number: int, tables: bo
             glyphs.append(Glyph(c, *frame.box(bbox), size, bold))
         if direction == dominant:
             upright_runs.append(glyphs)
+        elif direction == 0 and (kind := _display_margin(page, chars)):
+            # Upright running header/footer on a page turned for its sideways table.
+            for seg in _sideways_segment(glyphs):
+                block = LayoutBlock(kind=kind)
+                block.grow(seg)
+                margin_blocks.append(block)
         else:
             sideways.extend(_sideways_segment(glyphs))
 
@@ -150,11 +157,27 @@ def extract_page(page, *, doc_id: str, source: str, page_number: int, tables: bo
         table_blocks.append(block)
     segments += sideways
     figures = _figure_blocks(images, frame, all_glyphs) + _drawn_figures(drawings, frame, all_glyphs, grids)
-    blocks = layout.group_blocks(segments) + table_blocks + figures
+    blocks = layout.group_blocks(segments) + table_blocks + figures + margin_blocks
     ordered = layout.order_page(blocks, frame.height)
     _fill_result(result, ordered, grids, frame)
     result.elapsed_ms = (time.perf_counter() - started) * 1000
     return result
+
+
+def _display_margin(page, chars) -> Optional[str]:
+    """'header' or 'footer' when the text sits in the top or bottom tenth of the page as displayed."""
+    import pymupdf
+
+    ys = []
+    for _, bbox, _, _ in chars:
+        r = pymupdf.Rect(bbox) * page.rotation_matrix
+        ys += [r.y0, r.y1]
+    height = page.rect.height or 1.0
+    if max(ys) < 0.1 * height:
+        return "header"
+    if min(ys) > 0.9 * height:
+        return "footer"
+    return None
 
 
 def _sideways_segment(glyphs: list[Glyph]) -> list[Segment]:

@@ -113,9 +113,69 @@ def _full_width_rules(box: Box, horizontal: list) -> list[float]:
             if box[1] - 2 <= y <= box[3] + 2 and min(x1, box[2]) - max(x0, box[0]) >= 0.8 * width]
 
 
-def _ruled_grids(page, frame, glyphs: list[Glyph]) -> list[Grid]:
+def _raw_strokes(drawings: list[dict]):
+    """Horizontal (y, x0, x1) and vertical (x, y0, y1) strokes in unrotated page space."""
+    horizontal, vertical = [], []
+    for path in drawings:
+        for item in path.get("items", ()):
+            if item[0] == "l":
+                (x0, y0), (x1, y1) = item[1], item[2]
+            elif item[0] == "re" and min(abs(item[1][3] - item[1][1]), abs(item[1][2] - item[1][0])) < 3.0:
+                x0, y0, x1, y1 = item[1]
+            else:
+                continue
+            if abs(y1 - y0) < 3.0 and abs(x1 - x0) >= MIN_RULE_LENGTH:
+                horizontal.append(((y0 + y1) / 2, min(x0, x1), max(x0, x1)))
+            elif abs(x1 - x0) < 3.0 and abs(y1 - y0) >= MIN_RULE_LENGTH:
+                vertical.append(((x0 + x1) / 2, min(y0, y1), max(y0, y1)))
+    return horizontal, vertical
+
+
+def _frame_lines(drawings: list[dict]) -> list[tuple[tuple[float, float], tuple[float, float]]]:
+    """The outer frame of each connected set of rulings.
+
+    Tables ruled only inside ("without an outer frame", or with a first
+    column whose rules stop short) lose columns and rows in the finder. The
+    bounding box of the strokes that touch one another is where the frame
+    would be. Unrotated page coordinates, as the finder's.
+    """
+    horizontal, vertical = _raw_strokes(drawings)
+    if len(horizontal) * len(vertical) > 250_000:
+        return []  # vector art, not a table: not worth the pairing cost
+    parent = list(range(len(horizontal) + len(vertical)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, (y, x0, x1) in enumerate(horizontal):
+        for j, (x, y0, y1) in enumerate(vertical):
+            if x0 - 2 <= x <= x1 + 2 and y0 - 2 <= y <= y1 + 2:
+                parent[find(i)] = find(len(horizontal) + j)
+    groups: dict[int, list[int]] = {}
+    for i in range(len(parent)):
+        groups.setdefault(find(i), []).append(i)
+    lines = []
+    for members in groups.values():
+        hs = [horizontal[i] for i in members if i < len(horizontal)]
+        vs = [vertical[i - len(horizontal)] for i in members if i >= len(horizontal)]
+        if len(hs) < 2 or len(vs) < 2:
+            continue
+        left = min([x0 for _, x0, _ in hs] + [x for x, _, _ in vs])
+        right = max([x1 for _, _, x1 in hs] + [x for x, _, _ in vs])
+        top = min([y for y, _, _ in hs] + [y0 for _, y0, _ in vs])
+        bottom = max([y for y, _, _ in hs] + [y1 for _, _, y1 in vs])
+        lines += [((left, top), (left, bottom)), ((right, top), (right, bottom)),
+                  ((left, top), (right, top)), ((left, bottom), (right, bottom))]
+    return lines
+
+
+def _ruled_grids(page, frame, glyphs: list[Glyph], drawings: list[dict]) -> list[Grid]:
+    extra = _frame_lines(drawings) if page.rotation == 0 else None
     try:
-        found = page.find_tables(strategy="lines", use_layout=False)
+        found = page.find_tables(strategy="lines", use_layout=False, add_lines=extra or None)
     except Exception:  # a table finder failure must not cost the page its text
         return []
     grids = []
@@ -172,7 +232,7 @@ def find_tables(page, frame, glyphs: list[Glyph], drawings: list[dict],
     grids: list[Grid] = []
     text_regions: list[Box] = []
     if may_hold_ruled_table(horizontal, vertical):
-        for grid in _ruled_grids(page, frame, glyphs):
+        for grid in _ruled_grids(page, frame, glyphs, drawings):
             if _inner_verticals(grid.box, vertical) >= 1:
                 grids.append(grid)
             else:
