@@ -17,8 +17,10 @@ from typing import Optional, Sequence
 from docpipe.layout import Glyph, Segment, build_segments
 from docpipe.tables import Box, Grid, GridCell
 
-# Inside a table a smaller gap already separates cells; a normal word space does not.
-CELL_GAP_EM = 0.6
+# Inside a table a smaller gap already separates cells (right-aligned figures
+# in adjacent columns sit about one digit apart); a word space (0.28 em) does not.
+CELL_GAP_EM = 0.4
+_CAPTION = re.compile(r"^(table|tab\.|exhibit|chart)\s*[:.]?\s*[\dIVXA-Z]", re.I)
 _CONTINUES = re.compile(r"(,|-|&|\band|\bof|\bthe|\bfor|\bin|\bto|\(\w*)$", re.I)
 
 
@@ -46,20 +48,33 @@ def text_lines(segments: list[Segment]) -> list[_TextLine]:
 
 
 def _columns(lines: list[_TextLine]) -> list[tuple[float, float]]:
-    """Column extents from the body lines (those with most cells): the union of their segments."""
+    """Column extents: x ranges covered by the body lines (those with most cells).
+
+    A gap counts when at most a tenth of the body lines cross it, so one row
+    whose two figures ran together does not merge two columns.
+    """
     counts = sorted(len(line.segments) for line in lines)
     typical = counts[len(counts) * 3 // 4] if counts else 0
     body = [line for line in lines if len(line.segments) >= max(2, (typical + 1) // 2)]
     if not body:
         return []
-    intervals = sorted((s.x0, s.x1) for line in body for s in line.segments)
-    columns: list[list[float]] = []
-    for x0, x1 in intervals:
-        if columns and x0 <= columns[-1][1] + 0.5:
-            columns[-1][1] = max(columns[-1][1], x1)
-        else:
-            columns.append([x0, x1])
-    return [(a, b) for a, b in columns]
+    left = int(min(s.x0 for line in body for s in line.segments))
+    right = int(max(s.x1 for line in body for s in line.segments)) + 1
+    cover = [0] * (right - left + 1)
+    for line in body:
+        for s in line.segments:
+            for x in range(int(s.x0) - left, int(s.x1) - left + 1):
+                cover[x] += 1
+    allowed = len(body) // 10
+    columns: list[tuple[float, float]] = []
+    start = None
+    for i, count in enumerate(cover + [0]):
+        if count > allowed and start is None:
+            start = i
+        elif count <= allowed and start is not None:
+            columns.append((left + start, left + i - 1 + 0.999))
+            start = None
+    return columns
 
 
 def _column_span(seg: Segment, columns: list[tuple[float, float]]) -> tuple[int, int]:
@@ -89,14 +104,24 @@ def _row_bands(lines: list[_TextLine], rules: Sequence[float]) -> Optional[list[
 
 def _continues_previous(previous: list[tuple[int, int, Segment]], line: list[tuple[int, int, Segment]],
                         gap: float, height: float) -> bool:
-    """A wrapped row label: text only in the first column, tight below a fuller row."""
-    if gap > 0.6 * height or len(line) != 1 or len(previous) < 2:
+    """A wrapped cell: a tight line whose text only continues cells of the row above.
+
+    Continuations start in lower case or follow a hyphen, comma or a word like
+    "and"; a new row starts with a capital or a number, so it stays a row.
+    """
+    if gap > 0.6 * height or len(previous) < 2 or not line:
         return False
-    (first, _, seg), = line
-    if first != 0 or not any(c0 == 0 for c0, _, _ in previous):
-        return False
-    prev_label = next(s for c0, _, s in previous if c0 == 0).text
-    return seg.text[:1].islower() or bool(_CONTINUES.search(prev_label))
+    above = {}
+    for c0, _, seg in previous:
+        above.setdefault(c0, []).append(seg)
+    for c0, _, seg in line:
+        cell = above.get(c0)
+        if not cell:
+            return False
+        last = max(cell, key=lambda s: s.y1).text
+        if not (seg.text[:1].islower() or _CONTINUES.search(last)):
+            return False
+    return True
 
 
 def grid_from_text(glyphs: Sequence[Glyph], region: Box, rules: Sequence[float] = ()) -> Optional[Grid]:
@@ -105,6 +130,10 @@ def grid_from_text(glyphs: Sequence[Glyph], region: Box, rules: Sequence[float] 
     if len(segments) < 4:
         return None
     lines = text_lines(segments)
+    # A caption inside the region ("Table 5: ...") is not a row of the table.
+    while lines and _CAPTION.match(lines[0].segments[0].text):
+        region = (region[0], (lines[0].y1 + lines[1].y0) / 2 if len(lines) > 1 else region[1], region[2], region[3])
+        lines = lines[1:]
     columns = _columns(lines)
     if len(columns) < 2 or len(lines) < 2:
         return None

@@ -16,8 +16,8 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-from docpipe.layout import Glyph, Segment
-from docpipe.table_structure import text_lines, grid_from_text
+from docpipe.layout import Glyph, Segment, build_segments
+from docpipe.table_structure import CELL_GAP_EM, grid_from_text, text_lines
 from docpipe.tables import Box, Grid, glyphs_inside, grid_from_cells
 
 MIN_RULE_LENGTH = 8.0  # points; shorter strokes are glyph decorations, not rulings
@@ -188,6 +188,17 @@ def _ruled_grids(page, frame, glyphs: list[Glyph], drawings: list[dict]) -> list
     return grids
 
 
+def _crowded_cells(grid: Grid) -> bool:
+    """Cells holding several runs side by side on one line: the rulings missed columns."""
+    filled = [c for c in grid.cells if c.text]
+    crowded = 0
+    for cell in filled:
+        glyphs = [g for seg in cell.segments for g in seg.glyphs if not g.c.isspace()]
+        lines = text_lines(build_segments([[g] for g in glyphs], gap_em=CELL_GAP_EM))
+        crowded += sum(len(line.segments) - 1 for line in lines)  # runs that need a column
+    return bool(filled) and crowded > 0.1 * len(filled)
+
+
 def _has_text(grid: Grid) -> bool:
     filled = [c for c in grid.cells if c.text]
     if len(filled) < 2:
@@ -233,7 +244,7 @@ def find_tables(page, frame, glyphs: list[Glyph], drawings: list[dict],
     text_regions: list[Box] = []
     if may_hold_ruled_table(horizontal, vertical):
         for grid in _ruled_grids(page, frame, glyphs, drawings):
-            if _inner_verticals(grid.box, vertical) >= 1:
+            if _inner_verticals(grid.box, vertical) >= 1 and not _crowded_cells(grid):
                 grids.append(grid)
             else:
                 text_regions.append(grid.box)

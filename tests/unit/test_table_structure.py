@@ -9,8 +9,9 @@ from docpipe.table_structure import grid_from_text
 def _text(text: str, x: float, y: float, size: float = 8.0) -> list[Glyph]:
     out = []
     for ch in text:
-        out.append(Glyph(ch, x, y, x + size * 0.5, y + size, size))
-        x += size * 0.5
+        width = size * (0.28 if ch == " " else 0.5)  # a word space is narrower than a digit
+        out.append(Glyph(ch, x, y, x + width, y + size, size))
+        x += width
     return out
 
 
@@ -59,3 +60,19 @@ def test_rules_between_rows_band_multiline_cells():
         ["47,824,589", "9,967,837"],
         ["2,241,609", "107,549"],
     ]
+
+
+def test_one_row_running_two_columns_together_does_not_merge_them():
+    rows = [_row(10 + 12 * i, (10, f"Region {i}"), (100, f"{i},111.00"), (150, f"{i},222.00")) for i in range(11)]
+    squeezed = _row(10 + 12 * 11, (10, "Region X"), (100, "9,111.00 9,222.00"))  # no gap left
+    grid = grid_from_text([g for row in rows for g in row] + squeezed, (0, 0, 220, 160))
+    assert grid.n_cols == 3
+    assert grid.rows_text()[3] == ["Region 3", "3,111.00", "3,222.00"]
+
+
+def test_caption_inside_the_region_is_not_a_row():
+    glyphs = (_row(5, (10, "Table 2. Outlay by state")) + _row(20, (10, "State"), (100, "Total"))
+              + _row(32, (10, "Assam"), (100, "14,874")) + _row(44, (10, "Bihar"), (100, "21,016")))
+    grid = grid_from_text(glyphs, (0, 0, 200, 60))
+    assert grid.rows_text() == [["State", "Total"], ["Assam", "14,874"], ["Bihar", "21,016"]]
+    assert grid.box[1] > 5  # the caption stays outside, in the page text
