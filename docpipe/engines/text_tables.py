@@ -17,7 +17,7 @@ import re
 from typing import Optional
 
 from docpipe.layout import Glyph, Segment, build_segments
-from docpipe.table_structure import CELL_GAP_EM, grid_from_text, text_lines
+from docpipe.table_structure import grid_from_text, text_lines
 from docpipe.tables import Box, Grid, glyphs_inside, grid_from_cells
 
 MIN_RULE_LENGTH = 8.0  # points; shorter strokes are glyph decorations, not rulings
@@ -194,14 +194,21 @@ def _crowded_cells(grid: Grid) -> bool:
     crowded = 0
     for cell in filled:
         glyphs = [g for seg in cell.segments for g in seg.glyphs if not g.c.isspace()]
-        lines = text_lines(build_segments([[g] for g in glyphs], gap_em=CELL_GAP_EM))
+        # Figures in adjacent columns are em apart; word gaps (even in CJK text) are not.
+        lines = text_lines(build_segments([[g] for g in glyphs], gap_em=1.0))
         crowded += sum(len(line.segments) - 1 for line in lines)  # runs that need a column
     return bool(filled) and crowded > 0.1 * len(filled)
 
 
 def _has_text(grid: Grid) -> bool:
+    """Enough text in enough cells to be a table rather than boxes drawn around a heading."""
     filled = [c for c in grid.cells if c.text]
-    if len(filled) < 2:
+    if len(filled) < 4 or len(filled) < 0.25 * len(grid.cells):
+        return False
+    per_row: dict[int, int] = {}
+    for cell in filled:
+        per_row[cell.row] = per_row.get(cell.row, 0) + 1
+    if sum(1 for n in per_row.values() if n >= 2) < 2:
         return False
     # A 2x2 "table" of long paragraphs is a layout of boxes (cards), not a table.
     if grid.n_rows * grid.n_cols <= 4 and sum(len(c.text) for c in filled) / len(filled) > 80:
