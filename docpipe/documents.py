@@ -28,6 +28,7 @@ class PageCount(BaseModel):
     n_pages: Optional[int] = None
     error_kind: Optional[ErrorKind] = None
     error: Optional[str] = None
+    repaired: Optional[str] = None  # how a damaged file was made readable
 
 
 def _quiet_mupdf():
@@ -53,7 +54,57 @@ def open_pdf(data: bytes, password: Optional[str] = None):
         if not doc.authenticate(password):
             doc.close()
             raise DocumentError("encrypted", "PDF is encrypted and the password given does not open it")
+    try:
+        n_pages = doc.page_count
+    except Exception:  # e.g. "Invalid number of pages": a /Count that lies
+        n_pages = 0
+    if n_pages == 0:
+        rebuilt = _rebuild_page_tree(doc)
+        doc.close()
+        if rebuilt is None:
+            raise DocumentError("corrupt", "PDF has no readable pages (broken page tree, no page objects)")
+        return rebuilt
     return doc
+
+
+PAGE_TREE_REBUILT = "page tree was broken; pages recovered from the page objects found in the file"
+
+
+def _rebuild_page_tree(doc):
+    """A new page tree over every /Type /Page object, as pdf.js and poppler do when the tree is broken.
+
+    Returns a reopened document (with `.docpipe_repaired` set) or None.
+    """
+    import pymupdf
+
+    pages = []
+    for xref in range(1, doc.xref_length()):
+        try:
+            if doc.xref_get_key(xref, "Type") == ("name", "/Page"):
+                pages.append(xref)
+        except Exception:  # unreadable object: skip it, keep scanning
+            continue
+    if not pages:
+        return None
+    try:
+        tree = doc.get_new_xref()
+        kids = " ".join(f"{xref} 0 R" for xref in pages)
+        doc.update_object(tree, f"<</Type/Pages/Kids[{kids}]/Count {len(pages)}>>")
+        for xref in pages:
+            doc.xref_set_key(xref, "Parent", f"{tree} 0 R")
+        catalog = doc.pdf_catalog()
+        if catalog <= 0:
+            catalog = doc.get_new_xref()
+            doc.update_object(catalog, "<</Type/Catalog>>")
+            doc.xref_set_key(-1, "Root", f"{catalog} 0 R")
+        doc.xref_set_key(catalog, "Pages", f"{tree} 0 R")
+        rebuilt = pymupdf.open(stream=doc.tobytes(), filetype="pdf")
+    except Exception:
+        return None
+    if rebuilt.page_count == 0:
+        return None
+    rebuilt.docpipe_repaired = PAGE_TREE_REBUILT
+    return rebuilt
 
 
 def open_image(data: bytes, limits: Limits):
@@ -92,14 +143,14 @@ def image_frame_count(image) -> int:
 
 def count_pages(data: bytes, mime: str, limits: Limits, password: Optional[str]) -> PageCount:
     try:
+        repaired = None
         if mime == PDF:
             doc = open_pdf(data, password)
             try:
                 n_pages = doc.page_count
+                repaired = getattr(doc, "docpipe_repaired", None)
             finally:
                 doc.close()
-            if n_pages == 0:
-                raise DocumentError("corrupt", "PDF has no readable pages (broken page tree)")
         else:
             n_pages = image_frame_count(open_image(data, limits))
     except DocumentError as exc:
@@ -111,4 +162,4 @@ def count_pages(data: bytes, mime: str, limits: Limits, password: Optional[str])
             n_pages=n_pages, error_kind="too_large",
             error=f"{n_pages} pages, over the limit of {limits.max_pages} (--max-pages)",
         )
-    return PageCount(n_pages=n_pages)
+    return PageCount(n_pages=n_pages, repaired=repaired)

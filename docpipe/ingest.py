@@ -48,6 +48,7 @@ class DocumentProbe(BaseModel):
     n_pages: Optional[int] = None
     error_kind: Optional[ErrorKind] = None
     error: Optional[str] = None
+    repaired: Optional[str] = None  # the file was damaged; how its pages were recovered
 
 
 class WorkUnit(BaseModel):
@@ -214,6 +215,7 @@ def probe(source: str, limits: Limits, password: Optional[str] = None) -> Docume
 
     count = documents.count_pages(data, mime, limits, password)
     probe_.n_pages, probe_.error_kind, probe_.error = count.n_pages, count.error_kind, count.error
+    probe_.repaired = count.repaired
     return probe_
 
 

@@ -71,6 +71,7 @@ def extract_and_write_batch(batch: pa.Table, config: dict) -> pa.Table:
 _PROBE_SCHEMA = pa.schema([
     ("source", pa.string()), ("doc_id", pa.string()), ("mime", pa.string()),
     ("bytes", pa.int64()), ("n_pages", pa.int64()), ("error_kind", pa.string()), ("error", pa.string()),
+    ("repaired", pa.string()),
 ])
 
 
@@ -192,6 +193,9 @@ def _documents(probes: list[DocumentProbe], page_rows: list[dict], run_id: str) 
         )
         if not p.error_kind:
             _fold_pages(doc, rows)
+            if p.repaired and doc.status == "ok":
+                # Recovered from damage: the pages may not be all the file held.
+                doc.status, doc.error_kind, doc.error = "partial", "corrupt", p.repaired
         documents.append(doc)
     return documents
 

@@ -78,11 +78,11 @@ def _direction(line_dir, rotation_matrix) -> int:
     return 90 if ry > 0 else 270
 
 
-def _read_glyph_runs(page):
+def _read_glyph_runs(page, clip: bool = True):
     """Spans from MuPDF as (direction, [(char, bbox, size, bold)]) in unrotated space."""
     import pymupdf
 
-    flags = pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP
+    flags = pymupdf.TEXT_PRESERVE_WHITESPACE | (pymupdf.TEXT_MEDIABOX_CLIP if clip else 0)
     raw = page.get_text("rawdict", flags=flags)
     runs = []
     rotation_matrix = page.rotation_matrix
@@ -101,6 +101,9 @@ def extract_page(page, *, doc_id: str, source: str, page_number: int, tables: bo
     """Everything the text layer of one page gives, as a PageResult."""
     started = time.perf_counter()
     runs = _read_glyph_runs(page)
+    if not runs:
+        # Damaged geometry can put every glyph outside the page box; keep the text.
+        runs = _read_glyph_runs(page, clip=False)
     weights = Counter()
     for direction, chars in runs:
         weights[direction] += sum(1 for c in chars if not c[0].isspace())
@@ -116,7 +119,7 @@ def extract_page(page, *, doc_id: str, source: str, page_number: int, tables: bo
         for c, bbox, size, bold in chars:
             if not c.isspace():
                 n_ink += 1
-                if c == "\ufffd" or 0xE000 <= ord(c[0]) <= 0xF8FF:
+                if c == "\ufffd" or 0xE000 <= ord(c[0]) <= 0xF8FF or ord(c[0]) < 32:
                     n_bad += 1
             glyphs.append(Glyph(c, *frame.box(bbox), size, bold))
         if direction == dominant:

@@ -146,3 +146,19 @@ def test_split_units_covers_every_page_once(tmp_path):
     assert [(u.page_start, u.page_stop) for u in units] == [(0, 8), (8, 16), (16, 21)]
     bad = _probe_bytes(tmp_path, "bad.pdf", b"")
     assert list(split_units(bad, 8)) == []
+
+
+def test_broken_page_tree_is_rebuilt_from_page_objects(tmp_path):
+    doc = pymupdf.open()
+    for i in range(2):
+        doc.new_page().insert_text((72, 72), f"recovered page {i + 1}")
+    import re
+
+    data = doc.tobytes(expand=True)
+    # Empty the page tree in the file's bytes (PyMuPDF will not save such a file).
+    broken = re.sub(rb"/Kids\s*\[[^\]]*\]", b"/Kids[]", data)
+    broken = re.sub(rb"/Count\s+2", b"/Count 0", broken)
+    assert pymupdf.open(stream=broken, filetype="pdf").page_count == 0
+    result = _probe_bytes(tmp_path, "broken.pdf", broken)
+    assert result.error_kind is None and result.n_pages == 2
+    assert "page tree" in result.repaired
