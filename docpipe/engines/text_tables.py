@@ -69,20 +69,36 @@ def _short(seg: Segment) -> bool:
     return len(seg.text.split()) <= 3 or bool(_NUMERIC.match(seg.text))
 
 
-def tabular_evidence(segments: list[Segment], horizontal: list, page_width: float) -> bool:
-    """Cheap test: could this page hold a table without vertical rulings?"""
-    long_rules = sum(1 for _, x0, x1 in horizontal if x1 - x0 >= 0.3 * page_width)
-    if long_rules >= 2:
-        return True
+def _tabular_row(cells: list[Segment]) -> bool:
+    short = sum(1 for s in cells if _short(s))
+    numeric = sum(1 for s in cells if _NUMERIC.match(s.text))
+    if len(cells) >= 3:
+        return short >= 3 or (short >= 2 and numeric >= 1)
+    return len(cells) == 2 and numeric >= 1 and short == 2
+
+
+def tabular_evidence(segments: list[Segment], horizontal: list, page_width: float,
+                     page_height: float) -> bool:
+    """Cheap test: could this page hold a table without vertical rulings?
+
+    Three nearby lines that break into short cells (with figures), or two
+    long rules in the body (not a running header's or footer's rule) with at
+    least one such line. Prose in two or three columns breaks into long
+    segments and does not count.
+    """
+    body_rules = sum(
+        1 for y, x0, x1 in horizontal
+        if x1 - x0 >= 0.3 * page_width and 0.08 * page_height < y < 0.92 * page_height
+    )
     rows = 0
-    for line in text_lines(segments):
-        cells = line.segments
-        short = sum(1 for s in cells if _short(s))
-        numeric = sum(1 for s in cells if _NUMERIC.match(s.text))
-        if (len(cells) >= 3 and short >= 2) or (len(cells) >= 2 and numeric >= 1 and short == len(cells)):
-            rows += 1
-            if rows >= 3:
-                return True
+    last_hit = -10
+    for index, line in enumerate(text_lines(segments)):
+        if not _tabular_row(line.segments):
+            continue
+        rows = rows + 1 if index - last_hit <= 3 else 1
+        last_hit = index
+        if rows >= 3 or (body_rules >= 2 and rows >= 1):
+            return True
     return False
 
 
@@ -255,7 +271,9 @@ def find_tables(page, frame, glyphs: list[Glyph], drawings: list[dict],
                 grids.append(grid)
             else:
                 text_regions.append(grid.box)
-    if segments is not None and tabular_evidence(segments, horizontal, frame.width):
+    # Only text outside the ruled tables already found can hint at another table.
+    outside = [s for s in segments or () if not any(_centre_in(s, g.box) for g in grids)]
+    if outside and tabular_evidence(outside, horizontal, frame.width, frame.height):
         for region in _layout_regions(page, frame):
             if any(_overlap_fraction(region, g.box) > 0.5 for g in grids):
                 continue
@@ -268,6 +286,10 @@ def find_tables(page, frame, glyphs: list[Glyph], drawings: list[dict],
             grids.append(grid)
     # A frame drawn around the page or around another table is not a table itself.
     return [g for g in grids if not any(o is not g and _encloses(g.box, o.box) for o in grids)]
+
+
+def _centre_in(seg: Segment, box: Box) -> bool:
+    return box[0] <= (seg.x0 + seg.x1) / 2 <= box[2] and box[1] <= seg.center_y <= box[3]
 
 
 def _encloses(outer, inner, tol: float = 2.0) -> bool:
