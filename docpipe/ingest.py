@@ -49,6 +49,7 @@ class DocumentProbe(BaseModel):
     error_kind: Optional[ErrorKind] = None
     error: Optional[str] = None
     repaired: Optional[str] = None  # the file was damaged; how its pages were recovered
+    elapsed_s: float = 0.0
 
 
 class WorkUnit(BaseModel):
@@ -185,6 +186,15 @@ def read_bytes(source: str) -> bytes:
 
 def probe(source: str, limits: Limits, password: Optional[str] = None) -> DocumentProbe:
     """Read, sniff, hash and count the pages of one file; never raises for bad input."""
+    import time
+
+    started = time.perf_counter()
+    result = _probe(source, limits, password)
+    result.elapsed_s = time.perf_counter() - started
+    return result
+
+
+def _probe(source: str, limits: Limits, password: Optional[str]) -> DocumentProbe:
     try:
         fs, path = resolve_filesystem(source)
         info = fs.get_file_info(path)

@@ -71,7 +71,7 @@ def extract_and_write_batch(batch: pa.Table, config: dict) -> pa.Table:
 _PROBE_SCHEMA = pa.schema([
     ("source", pa.string()), ("doc_id", pa.string()), ("mime", pa.string()),
     ("bytes", pa.int64()), ("n_pages", pa.int64()), ("error_kind", pa.string()), ("error", pa.string()),
-    ("repaired", pa.string()),
+    ("repaired", pa.string()), ("elapsed_s", pa.float64()),
 ])
 
 
@@ -189,7 +189,7 @@ def _documents(probes: list[DocumentProbe], page_rows: list[dict], run_id: str) 
         doc = DocumentResult(
             doc_id=p.doc_id, source=p.source, mime=p.mime, bytes=p.bytes, n_pages=p.n_pages,
             status="error" if p.error_kind else "ok", error_kind=p.error_kind, error=p.error,
-            run_id=run_id, docpipe_version=__version__,
+            run_id=run_id, docpipe_version=__version__, elapsed_s=p.elapsed_s,
         )
         if not p.error_kind:
             _fold_pages(doc, rows)
@@ -205,7 +205,7 @@ def _fold_pages(doc: DocumentResult, rows: list[dict]) -> None:
     failed = [r for r in rows if r["status"] != "ok"]
     doc.pages_ok, doc.pages_failed = len(ok), len(failed) + max(0, (doc.n_pages or 0) - len(rows))
     doc.engines = sorted({r["engine"] for r in ok if r["engine"]})
-    doc.elapsed_s = sum(r["elapsed_ms"] or 0.0 for r in rows) / 1000.0
+    doc.elapsed_s += sum(r["elapsed_ms"] or 0.0 for r in rows) / 1000.0
     if not failed and len(rows) >= (doc.n_pages or 0):
         doc.status = "ok"
         return

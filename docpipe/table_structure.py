@@ -21,6 +21,7 @@ from docpipe.tables import Box, Grid, GridCell
 # in adjacent columns sit about one digit apart); a word space (0.28 em) does not.
 CELL_GAP_EM = 0.4
 _CAPTION = re.compile(r"^(table|tab\.|exhibit|chart)\s*[:.]?\s*[\dIVXA-Z]", re.I)
+_FIGURE = re.compile(r"^[\(\-−+$€£¥]*\d[\d,.\s%]*\)?%?$")
 _CONTINUES = re.compile(r"(,|-|&|\band|\bof|\bthe|\bfor|\bin|\bto|\(\w*)$", re.I)
 
 
@@ -103,13 +104,15 @@ def _row_bands(lines: list[_TextLine], rules: Sequence[float]) -> Optional[list[
 
 
 def _continues_previous(previous: list[tuple[int, int, Segment]], line: list[tuple[int, int, Segment]],
-                        gap: float, height: float) -> bool:
+                        gap: float, height: float, in_header: bool = False) -> bool:
     """A wrapped cell: a tight line whose text only continues cells of the row above.
 
-    Continuations start in lower case or follow a hyphen, comma or a word like
-    "and"; a new row starts with a capital or a number, so it stays a row.
+    In the body, continuations start in lower case or follow a hyphen, comma
+    or a word like "and"; a new row starts with a capital or a number, so it
+    stays a row. In the header (above the first row with figures) words wrap
+    freely, so text stacked tightly under text in the same columns is one cell.
     """
-    if gap > 0.6 * height or len(previous) < 2 or not line:
+    if gap > 0.6 * height or len(previous) < (1 if in_header else 2) or not line:
         return False
     above = {}
     for c0, _, seg in previous:
@@ -119,7 +122,7 @@ def _continues_previous(previous: list[tuple[int, int, Segment]], line: list[tup
         if not cell:
             return False
         last = max(cell, key=lambda s: s.y1).text
-        if not (seg.text[:1].islower() or _CONTINUES.search(last)):
+        if not (in_header or seg.text[:1].islower() or _CONTINUES.search(last)):
             return False
     return True
 
@@ -145,10 +148,13 @@ def grid_from_text(glyphs: Sequence[Glyph], region: Box, rules: Sequence[float] 
         for band in bands:
             rows.append([item for line in band for item in placed[index[id(line)]]])
     else:
+        first_figures = next((i for i, line in enumerate(lines)
+                              if any(_FIGURE.match(s.text) for s in line.segments)), 0)
         previous_line: Optional[_TextLine] = None
-        for line, items in zip(lines, placed):
+        for index, (line, items) in enumerate(zip(lines, placed)):
             if rows and previous_line is not None and _continues_previous(
-                    rows[-1], items, line.y0 - previous_line.y1, line.y1 - line.y0):
+                    rows[-1], items, line.y0 - previous_line.y1, line.y1 - line.y0,
+                    in_header=index < first_figures):
                 rows[-1].extend(items)
             else:
                 rows.append(list(items))

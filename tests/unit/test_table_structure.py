@@ -76,3 +76,16 @@ def test_caption_inside_the_region_is_not_a_row():
     grid = grid_from_text(glyphs, (0, 0, 200, 60))
     assert grid.rows_text() == [["State", "Total"], ["Assam", "14,874"], ["Bihar", "21,016"]]
     assert grid.box[1] > 5  # the caption stays outside, in the page text
+
+
+def test_wrapped_header_words_form_one_cell():
+    glyphs = (
+        _row(10, (10, "State"), (100, "Total"), (160, "Others"))
+        + _row(19, (100, "Revenue &"))
+        + _row(28, (100, "Capital"))
+        + _row(42, (10, "Assam"), (100, "17,590,618"), (160, "4,408,505"))
+        + _row(54, (10, "Bihar"), (100, "30,677,849"), (160, "2,251,571"))
+    )
+    grid = grid_from_text(glyphs, (0, 0, 220, 70))
+    assert grid.rows_text()[0] == ["State", "Total\nRevenue &\nCapital", "Others"]
+    assert grid.n_rows == 3
