@@ -11,11 +11,11 @@ import time
 from collections import Counter
 from typing import Optional
 
-from docpipe import layout
+from docpipe import layout, reading_order
 from docpipe.layout import Glyph, LayoutBlock, Segment
 from docpipe.records import Block, Cell, Line, PageResult, Table
 from docpipe.route import TextLayerVerdict, assess_text_layer
-from docpipe.tables import Grid, glyphs_inside, grid_from_cells
+from docpipe.tables import Grid, glyphs_inside
 
 
 class UprightFrame:
@@ -161,7 +161,7 @@ def extract_page(page, *, doc_id: str, source: str, page_number: int, tables: bo
     segments += sideways
     figures = _figure_blocks(images, frame, all_glyphs) + _drawn_figures(drawings, frame, all_glyphs, grids)
     blocks = layout.group_blocks(segments) + table_blocks + figures + margin_blocks
-    ordered = layout.order_page(blocks, frame.height)
+    ordered = reading_order.order_page(blocks, frame.height)
     _fill_result(result, ordered, grids, frame)
     result.elapsed_ms = (time.perf_counter() - started) * 1000
     return result
@@ -243,7 +243,7 @@ def _drawn_figures(drawings: list[dict], frame: UprightFrame, glyphs: list[Glyph
         if any(_overlaps(box, grid.box) for grid in grids):
             continue
         boxes.append(box)
-    merged = layout.merge_boxes(boxes)
+    merged = reading_order.merge_boxes(boxes)
     figures = []
     for box in merged:
         if _holds_text(box, glyphs):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from docpipe.layout import Glyph, LayoutBlock, build_segments, group_blocks, order_page, reading_order
+from docpipe.layout import Glyph, LayoutBlock, build_segments, group_blocks
+from docpipe.reading_order import order_page, reading_order
 
 
 def _word_glyphs(text: str, x: float, y: float, size: float = 10.0) -> list[Glyph]:
