@@ -1,4 +1,4 @@
-"""`docpipe run | schema`: the command line."""
+"""`docpipe run | eval | schema`: the command line."""
 
 from __future__ import annotations
 
@@ -86,6 +86,28 @@ def _print_summary(summary) -> None:
     lines.append(f"wall time: {summary.wall_s:.1f} s; run {summary.run_id}")
     lines.append(f"output: {summary.out}/pages, {summary.out}/documents")
     typer.echo("\n".join(lines))
+
+
+@app.command("eval")
+def eval_(
+    out: str = typer.Argument(..., help="A docpipe output folder (holding pages/)."),
+    truth: Path = typer.Option(..., "--truth", help="Folder of ground truth: NAME.txt, NAME.pN.txt, "
+                               "NAME.pN.tK.csv, NAME.str.xml."),
+    json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    worst: int = typer.Option(10, help="How many of the worst pages to list."),
+) -> None:
+    """Score OUT against ground truth: page CER and WER, table cell accuracy, ICDAR-2013 F1."""
+    import json
+
+    from docpipe.evaluate.score import evaluate, format_report
+
+    if not truth.is_dir():
+        _fail(f"--truth {truth} is not a folder")
+    try:
+        result = evaluate(out, truth, worst=worst)
+    except (FileNotFoundError, OSError) as exc:
+        _fail(f"cannot read the output at {out}: {exc}")
+    typer.echo(json.dumps(result, indent=2) if json_output else format_report(result))
 
 
 @app.command()
