@@ -18,21 +18,26 @@ time excludes interpreter start and imports, as docpipe's steady state does.
 
 Each measurement is repeated K times (round robin, so slow drift in background load hits
 every setup alike) and reported as median [min-max]. Before each one the script waits until
-the machine is idle (other jobs would skew a 2-core box); "busy" is the average number of
-cores busy machine-wide during the measurement, ours included.
+the machine is idle (other jobs would skew a 2-core box). Columns besides wall time: CPU
+seconds of the whole process tree (interpreter start and imports included), its peak PSS,
+and "other jobs": machine-wide busy cores minus ours during the measurement (about 0 when
+the numbers are clean).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
@@ -78,6 +83,27 @@ def make_one_page(source: Path, folder: Path) -> Path:
         dst.insert_pdf(src, from_page=0, to_page=0)
         dst.save(target)
     return target
+
+
+def snapshot_code(folder: Path) -> dict[str, str]:
+    """Copy docpipe/ as it is now and return an environment that imports the copy.
+
+    Other people edit docpipe/ while a run takes half an hour; without a snapshot the
+    repeats would measure different code. PYTHONPATH comes before the editable install and
+    Ray's workers inherit it; commands run outside the repo, because Ray puts the driver's
+    working directory first on its workers' sys.path.
+    """
+    shutil.copytree(REPO / "docpipe", folder / "docpipe", ignore=shutil.ignore_patterns("__pycache__"))
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(folder), env.get("PYTHONPATH")]))
+    return env
+
+
+def code_hash(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*.py")):
+        digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 # ------------------------------------------------------------------ the raw loop (child process)
@@ -170,16 +196,24 @@ def sample_tree(proc: psutil.Process, cpu_by_pid: dict[int, float]) -> float:
     return total / 2**20
 
 
-def measure(cmd: list[str], max_wait_s: float) -> dict:
+@dataclass
+class Bench:
+    tmp: Path           # inputs, outputs, the code snapshot
+    env: dict           # environment of every measured command (imports the snapshot)
+    max_wait_s: float   # longest wait for an idle machine before a measurement
+
+
+def measure(cmd: list[str], bench: Bench) -> dict:
     """Run cmd once: wall seconds, peak memory and CPU seconds of its process tree, other load.
 
     "others_cores" is the machine-wide busy cores minus ours: how much other jobs ran beside
     the measurement (0 on a quiet machine). CPU of a process after its last sample is missed.
     """
-    waited = wait_until_idle(max_wait_s)
+    waited = wait_until_idle(bench.max_wait_s)
     jiffies_before = busy_jiffies()
     started = time.perf_counter()
-    child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env=bench.env, cwd=bench.tmp)
     proc, peak, cpu_by_pid = psutil.Process(child.pid), 0.0, {}
     while child.poll() is None:
         try:
@@ -197,10 +231,11 @@ def measure(cmd: list[str], max_wait_s: float) -> dict:
             "others_cores": max(0.0, machine - ours / wall), "waited_idle_s": waited, "stdout": stdout}
 
 
-def docpipe_pages_written(out: Path) -> int:
+def docpipe_pages_ok(out: Path) -> int:
     import pyarrow.parquet as pq
 
-    return sum(pq.read_metadata(f).num_rows for f in (out / "pages").glob("*.parquet"))
+    return sum(pq.read_table(f, columns=["status"]).column("status").to_pylist().count("ok")
+               for f in (out / "pages").glob("*.parquet"))
 
 
 # ------------------------------------------------------------------ the setups
@@ -210,19 +245,19 @@ def docpipe_cmd(input_path: Path, out: Path, cpus: int) -> list[str]:
     return [str(exe), "run", str(input_path), "--out", str(out), "--num-cpus", str(cpus), "-q"]
 
 
-def run_docpipe(input_path: Path, pages: int, cpus: int, tmp: Path, max_wait_s: float) -> dict:
-    out = Path(tempfile.mkdtemp(dir=tmp, prefix="out-")) / "out"  # fresh OUT every run
-    m = measure(docpipe_cmd(input_path, out, cpus), max_wait_s)
-    written = docpipe_pages_written(out)
-    if written != pages:
-        raise RuntimeError(f"docpipe wrote {written} page rows for {pages} pages of {input_path}")
+def run_docpipe(bench: Bench, input_path: Path, pages: int, cpus: int) -> dict:
+    out = Path(tempfile.mkdtemp(dir=bench.tmp, prefix="out-")) / "out"  # fresh OUT every run
+    m = measure(docpipe_cmd(input_path, out, cpus), bench)
+    ok = docpipe_pages_ok(out)  # a fast run that failed its pages would be no result
+    if ok != pages:
+        raise RuntimeError(f"docpipe wrote {ok} ok page rows for {pages} pages of {input_path}")
     m["seconds"] = m["wall_s"]
     return m
 
 
-def run_raw(list_file: Path, pages: int, mode: str, cpus: int, max_wait_s: float) -> dict:
+def run_raw(bench: Bench, list_file: Path, pages: int, mode: str, cpus: int) -> dict:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--_child", mode, str(cpus), str(list_file)]
-    m = measure(cmd, max_wait_s)
+    m = measure(cmd, bench)
     reported = json.loads(m["stdout"].strip().splitlines()[-1])
     if reported["pages"] != pages:
         raise RuntimeError(f"raw loop did {reported['pages']} of {pages} pages")
@@ -234,22 +269,22 @@ def run_raw(list_file: Path, pages: int, mode: str, cpus: int, max_wait_s: float
 SETUPS = [("rawdict", 1), *[(kind, c) for c in CPUS for kind in ("raw loop", "docpipe run")]]
 
 
-def measure_all(datasets: list[dict], one_page: Path, repeat: int, tmp: Path, max_wait_s: float) -> dict:
+def measure_all(bench: Bench, datasets: list[dict], one_page: Path, repeat: int) -> dict:
     """{(dataset, setup, cpus): [measurement, ...]}, repeats interleaved round robin."""
     results: dict[tuple[str, str, int], list[dict]] = {}
     for k in range(repeat):
         for cpus in CPUS:
             key = ("1-page PDF", "start-up", cpus)
             print(f"[{k + 1}/{repeat}] {key}", file=sys.stderr, flush=True)
-            results.setdefault(key, []).append(run_docpipe(one_page, 1, cpus, tmp, max_wait_s))
+            results.setdefault(key, []).append(run_docpipe(bench, one_page, 1, cpus))
         for ds in datasets:
             for kind, cpus in SETUPS:
                 print(f"[{k + 1}/{repeat}] {ds['name']} {kind} {cpus} CPU", file=sys.stderr, flush=True)
                 if kind == "docpipe run":
-                    m = run_docpipe(ds["input"], ds["pages"], cpus, tmp, max_wait_s)
+                    m = run_docpipe(bench, ds["input"], ds["pages"], cpus)
                 else:
                     mode = "rawdict" if kind == "rawdict" else "extract"
-                    m = run_raw(ds["list_file"], ds["pages"], mode, cpus, max_wait_s)
+                    m = run_raw(bench, ds["list_file"], ds["pages"], mode, cpus)
                 results.setdefault((ds["name"], kind, cpus), []).append(m)
     return results
 
@@ -316,7 +351,16 @@ def machine() -> dict:
                   if line.startswith("model name")), platform.processor())
     return {"nproc": len(os.sched_getaffinity(0)), "cpu": model, "mem_gib": round(mem_kb / 2**20, 1),
             "os": platform.platform(), "python": platform.python_version(), "ray": ray.__version__,
-            "pymupdf": pymupdf.__version__, "docpipe": docpipe.__version__}
+            "pymupdf": pymupdf.__version__, "docpipe": docpipe.__version__, "git": git_state()}
+
+
+def git_state() -> str:
+    """Commit, and whether docpipe/ has uncommitted edits (the snapshot is of the working tree)."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, text=True).stdout.strip()
+
+    dirty = git("status", "--porcelain", "--", "docpipe")
+    return git("rev-parse", "--short", "HEAD") + (" + uncommitted docpipe/ edits" if dirty else "")
 
 
 # ------------------------------------------------------------------ main
@@ -344,7 +388,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="measurements per setup (median reported)")
     ap.add_argument("--out", type=Path, default=None, help="write JSON results here")
     ap.add_argument("--no-book", dest="book", action="store_false", help="skip the shared-corpus book")
-    ap.add_argument("--max-wait", type=float, default=300.0,
+    ap.add_argument("--max-wait", type=float, default=120.0,
                     help="longest wait (s) for an idle machine before each measurement")
     args = ap.parse_args()
 
@@ -352,10 +396,12 @@ def main() -> None:
     print(json.dumps(info), file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="docpipe-speed-") as tmp_name:
         tmp = Path(tmp_name)
+        bench = Bench(tmp, snapshot_code(tmp / "code"), args.max_wait)  # first: freeze the code
+        info["code_sha256"] = code_hash(tmp / "code")
         datasets, one_page = prepare(tmp, args.pages, args.book)
         for ds in datasets:
             print(f"{ds['name']}: {ds['documents']} documents, {ds['pages']} pages", file=sys.stderr)
-        results = measure_all(datasets, one_page, args.repeat, tmp, args.max_wait)
+        results = measure_all(bench, datasets, one_page, args.repeat)
     rows = summarise(datasets, results)
     print(markdown(rows))
     if args.out:

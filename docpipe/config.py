@@ -32,7 +32,10 @@ class RunConfig(BaseModel):
     out: str
     engine: Literal["auto", "text", "ocr"] = "auto"
     password: Optional[str] = None
-    pages_per_unit: int = Field(8, ge=1, description="pages per extraction task")
+    pages_per_unit: Optional[int] = Field(
+        None, ge=1,
+        description="pages per extraction task; by default sized to the run (see pipeline.task_pages)",
+    )
     save_images: bool = False
     address: Optional[str] = Field(None, description="Ray cluster to join; local Ray when None")
     num_cpus: Optional[int] = Field(None, description="CPUs for a local Ray (default: all)")

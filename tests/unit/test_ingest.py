@@ -162,3 +162,11 @@ def test_broken_page_tree_is_rebuilt_from_page_objects(tmp_path):
     result = _probe_bytes(tmp_path, "broken.pdf", broken)
     assert result.error_kind is None and result.n_pages == 2
     assert "page tree" in result.repaired
+
+
+def test_task_size_follows_the_run():
+    from docpipe.pipeline import task_pages
+
+    assert task_pages(20, 2) == 8  # small runs keep small tasks, so both CPUs get work
+    assert task_pages(285, 2) == 35
+    assert task_pages(1_000_000, 64) == 64  # no task holds more than 64 pages
