@@ -4,22 +4,13 @@ from __future__ import annotations
 
 import json
 
+from textbook import naive_levenshtein
 from typer.testing import CliRunner
 
 from docpipe.arrow import PAGES_SCHEMA, to_table
 from docpipe.cli import app
 from docpipe.records import Cell, PageResult, Table
 from docpipe.sink import prepare_output, write_table
-
-
-def _levenshtein(a: str, b: str) -> int:
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]
 
 
 def _table(grid):
@@ -62,7 +53,7 @@ def test_eval_json_matches_an_independent_computation(tmp_path):
         0.0,  # whitespace is collapsed before comparing
         0.0,
         1.0,  # a missing page counts 1.0
-        _levenshtein("Hello wrld", "Hello world") / len("Hello world"),
+        naive_levenshtein("Hello wrld", "Hello world") / len("Hello world"),
     ]
     assert abs(scores["cer"] - sum(expected) / 4) < 1e-9
     assert scores["table_cell_acc"] == 1.0 and scores["table_f1"] == 1.0

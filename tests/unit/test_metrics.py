@@ -6,6 +6,8 @@ import random
 
 import pytest
 
+from textbook import naive_levenshtein
+
 from docpipe.evaluate.metrics import (
     adjacency_f1,
     adjacency_relations,
@@ -19,17 +21,6 @@ from docpipe.evaluate.metrics import (
     table_cell_accuracy,
     wer,
 )
-
-
-def naive_levenshtein(a: str, b: str) -> int:
-    """Textbook dynamic programme, independent of rapidfuzz."""
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
 
 
 def test_normalize_text_collapses_all_whitespace() -> None:
