@@ -20,6 +20,8 @@ class Progress:
         self._expected: dict[str, int] = {}
         self._started = time.perf_counter()
         self._last = 0.0
+        self._written = False
+        self._tty = bool(getattr(self.stream, "isatty", lambda: False)())
 
     def start(self, documents: int, pages: int) -> None:
         self.documents, self.pages_total = documents, pages
@@ -39,8 +41,11 @@ class Progress:
         if not self.enabled or (not force and now - self._last < self.every_s):
             return
         self._last = now
+        # On a terminal the line is redrawn in place; in a log each report is its own line.
+        prefix = "\r" if self._tty else ("\n" if self._written else "")
+        self._written = True
         self.stream.write(
-            f"\rdocpipe: {self.documents} documents, pages {self.pages_done}/{self.pages_total} "
+            f"{prefix}docpipe: {self.documents} documents, pages {self.pages_done}/{self.pages_total} "
             f"({self.rate():.1f} pages/s)"
         )
         self.stream.flush()
