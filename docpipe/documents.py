@@ -109,15 +109,15 @@ def _rebuild_page_tree(doc):
 
 def open_image(data: bytes, limits: Limits):
     """A lazily decoded PIL image, checked against the pixel limit before decoding."""
-    from PIL import Image, UnidentifiedImageError
+    import io
 
-    from docpipe.ingest import open_image_bytes
+    from PIL import Image, UnidentifiedImageError
 
     try:
         with warnings.catch_warnings():
             # We enforce our own pixel limit below; Pillow's warning would only be noise.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = open_image_bytes(data)
+            image = Image.open(io.BytesIO(data))  # lazy: only the header is read here
     except Image.DecompressionBombError as exc:
         raise DocumentError("too_large", f"image pixel count over the limit: {exc}") from exc
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:

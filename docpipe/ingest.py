@@ -238,10 +238,3 @@ def split_units(probe_: DocumentProbe, pages_per_unit: int) -> Iterator[WorkUnit
             source=probe_.source, doc_id=probe_.doc_id, mime=probe_.mime,
             page_start=start, page_stop=min(start + pages_per_unit, probe_.n_pages),
         )
-
-
-def open_image_bytes(data: bytes):
-    """Open an image lazily (header only) with Pillow; callers enforce pixel limits."""
-    from PIL import Image
-
-    return Image.open(io.BytesIO(data))

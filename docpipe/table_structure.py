@@ -21,7 +21,7 @@ from docpipe.tables import Box, Grid, GridCell
 # in adjacent columns sit about one digit apart); a word space (0.28 em) does not.
 CELL_GAP_EM = 0.4
 _CAPTION = re.compile(r"^(table|tab\.|exhibit|chart)\s*[:.]?\s*[\dIVXA-Z]", re.I)
-_FIGURE = re.compile(r"^[\(\-−+$€£¥]*\d[\d,.\s%]*\)?%?$")
+FIGURE = re.compile(r"^[\(\-−+$€£¥]*\d[\d,.\s%]*\)?%?$")
 _CONTINUES = re.compile(r"(,|-|&|\band|\bof|\bthe|\bfor|\bin|\bto|\(\w*)$", re.I)
 
 
@@ -149,7 +149,7 @@ def grid_from_text(glyphs: Sequence[Glyph], region: Box, rules: Sequence[float] 
             rows.append([item for line in band for item in placed[index[id(line)]]])
     else:
         first_figures = next((i for i, line in enumerate(lines)
-                              if any(_FIGURE.match(s.text) for s in line.segments)), 0)
+                              if any(FIGURE.match(s.text) for s in line.segments)), 0)
         previous_line: Optional[_TextLine] = None
         for index, (line, items) in enumerate(zip(lines, placed)):
             if rows and previous_line is not None and _continues_previous(

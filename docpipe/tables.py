@@ -84,12 +84,18 @@ def cluster_edges(values: Sequence[float], tolerance: float = 2.0) -> list[float
     return [sum(group) / len(group) for group in merged]
 
 
-def _contains(outer: Box, inner: Box, tol: float = 1.0) -> bool:
-    """True when `outer` holds `inner` and is larger: a frame, not a cell."""
+def encloses(outer: Box, inner: Box, tol: float = 1.0, min_ratio: float = 1.2) -> bool:
+    """True when `outer` holds `inner` and is larger by `min_ratio` in area: a frame around it."""
     holds = (outer[0] - tol <= inner[0] and outer[1] - tol <= inner[1]
              and inner[2] <= outer[2] + tol and inner[3] <= outer[3] + tol)
-    larger = (outer[2] - outer[0]) * (outer[3] - outer[1]) > (inner[2] - inner[0]) * (inner[3] - inner[1]) * 1.2
+    larger = (outer[2] - outer[0]) * (outer[3] - outer[1]) > (inner[2] - inner[0]) * (inner[3] - inner[1]) * min_ratio
     return holds and larger
+
+
+def centre_in(seg: Segment, box: Box, margin: float = 0.0) -> bool:
+    """True when the centre of a line segment lies in `box` grown by `margin`."""
+    cx, cy = (seg.x0 + seg.x1) / 2, seg.center_y
+    return box[0] - margin <= cx <= box[2] + margin and box[1] - margin <= cy <= box[3] + margin
 
 
 def _index(edges: list[float], value: float) -> int:
@@ -99,7 +105,7 @@ def _index(edges: list[float], value: float) -> int:
 def grid_from_cells(cell_boxes: Sequence[Box], glyphs: Sequence[Glyph]) -> Grid | None:
     """Rows, columns and spans from cell boxes; each cell's text from glyph centres."""
     boxes = [b for b in cell_boxes if b[2] - b[0] > 0.5 and b[3] - b[1] > 0.5]
-    boxes = [b for b in boxes if not any(o is not b and _contains(b, o) for o in boxes)]
+    boxes = [b for b in boxes if not any(o is not b and encloses(b, o) for o in boxes)]
     if not boxes:
         return None
     xs = cluster_edges([v for b in boxes for v in (b[0], b[2])])

@@ -15,7 +15,7 @@ from docpipe import layout, reading_order
 from docpipe.layout import Glyph, LayoutBlock, Segment
 from docpipe.records import Block, Cell, Line, PageResult, Table
 from docpipe.route import TextLayerVerdict, assess_text_layer
-from docpipe.tables import Grid, glyphs_inside
+from docpipe.tables import Grid, centre_in, glyphs_inside
 
 
 class UprightFrame:
@@ -153,7 +153,7 @@ def extract_page(page, *, doc_id: str, source: str, page_number: int, tables: bo
     grids = _find_tables(page, frame, all_glyphs, drawings, segments) if tables else []
     table_blocks: list[LayoutBlock] = []
     for grid in grids:
-        segments = [s for s in segments if not _centre_inside(s, grid.box)]
+        segments = [s for s in segments if not centre_in(s, grid.box, margin=1.0)]
         block = LayoutBlock(kind="table", x0=grid.box[0], y0=grid.box[1], x1=grid.box[2], y1=grid.box[3])
         block.text_override = grid.reading_text()
         block.segments = [seg for cell in grid.cells for seg in cell.segments]
@@ -197,13 +197,13 @@ def _sideways_segment(glyphs: list[Glyph]) -> list[Segment]:
 
 def _image_coverage(page, images: list[dict]) -> float:
     """Fraction of the page area covered by images (a scan is ~1.0)."""
+    import pymupdf
+
     area = abs(page.rect) or 1.0
     covered = 0.0
     for info in images:
         bbox = info.get("bbox")
         if bbox:
-            import pymupdf
-
             rect = pymupdf.Rect(bbox) & page.rect
             covered += abs(rect)
     return min(1.0, covered / area)
@@ -261,11 +261,6 @@ def _find_tables(page, frame: UprightFrame, glyphs: list[Glyph], drawings: list[
     from docpipe.engines import text_tables
 
     return text_tables.find_tables(page, frame, glyphs, drawings, segments)
-
-
-def _centre_inside(seg: Segment, box) -> bool:
-    cx, cy = (seg.x0 + seg.x1) / 2, seg.center_y
-    return box[0] - 1 <= cx <= box[2] + 1 and box[1] - 1 <= cy <= box[3] + 1
 
 
 def _fill_result(result: PageResult, ordered: list[LayoutBlock], grids: list[Grid], frame: UprightFrame) -> None:

@@ -13,52 +13,59 @@ guesses from rule ends, so its region is re-read from the text instead.
 
 from __future__ import annotations
 
-import re
 from typing import Optional
 
 from docpipe.layout import Glyph, Segment, build_segments
-from docpipe.table_structure import grid_from_text, text_lines
-from docpipe.tables import Box, Grid, glyphs_inside, grid_from_cells
+from docpipe.table_structure import FIGURE, grid_from_text, text_lines
+from docpipe.tables import Box, Grid, centre_in, encloses, glyphs_inside, grid_from_cells
 
 MIN_RULE_LENGTH = 8.0  # points; shorter strokes are glyph decorations, not rulings
-_NUMERIC = re.compile(r"^[\(\-−+$€£¥]*\d[\d,.\s%]*\)?%?$")
 
 
-def rulings(drawings: list[dict], frame) -> tuple[list[tuple[float, float, float]], list[tuple[float, float, float]]]:
-    """Horizontal (y, x0, x1) and vertical (x, y0, y1) strokes, upright page points."""
-    horizontal, vertical = [], []
+Stroke = tuple[float, float, float, float, bool]  # x0, y0, x1, y1 (unrotated), edge of a box?
 
-    def add(x0, y0, x1, y1):
-        bx0, by0, bx1, by1 = frame.box((min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)))
-        w, h = bx1 - bx0, by1 - by0
-        if h < 3.0 and w >= MIN_RULE_LENGTH:
-            horizontal.append(((by0 + by1) / 2, bx0, bx1))
-        elif w < 3.0 and h >= MIN_RULE_LENGTH:
-            vertical.append(((bx0 + bx1) / 2, by0, by1))
 
+def strokes(drawings: list[dict]) -> list[Stroke]:
+    """Every straight stroke of the page's drawings, read once: lines, thin bars, box edges."""
+    out: list[Stroke] = []
     for path in drawings:
         for item in path.get("items", ()):
             kind = item[0]
             if kind == "l":
-                add(*item[1], *item[2])
+                (x0, y0), (x1, y1) = item[1], item[2]
+                out.append((x0, y0, x1, y1, False))
             elif kind == "re":
                 x0, y0, x1, y1 = item[1]
                 if abs(y1 - y0) < 3.0 or abs(x1 - x0) < 3.0:
-                    add(x0, y0, x1, y1)
+                    out.append((x0, y0, x1, y1, False))
                 else:  # a framed or shaded box contributes its edges
-                    add(x0, y0, x1, y0)
-                    add(x0, y1, x1, y1)
-                    add(x0, y0, x0, y1)
-                    add(x1, y0, x1, y1)
+                    out += [(x0, y0, x1, y0, True), (x0, y1, x1, y1, True),
+                            (x0, y0, x0, y1, True), (x1, y0, x1, y1, True)]
             elif kind == "qu":
-                quad = item[1]
-                xs = [quad[0][0], quad[1][0], quad[2][0], quad[3][0]]
-                ys = [quad[0][1], quad[1][1], quad[2][1], quad[3][1]]
-                add(min(xs), min(ys), max(xs), min(ys))
-                add(min(xs), max(ys), max(xs), max(ys))
-                add(min(xs), min(ys), min(xs), max(ys))
-                add(max(xs), min(ys), max(xs), max(ys))
+                xs = [point[0] for point in item[1]]
+                ys = [point[1] for point in item[1]]
+                out += [(min(xs), min(ys), max(xs), min(ys), True), (min(xs), max(ys), max(xs), max(ys), True),
+                        (min(xs), min(ys), min(xs), max(ys), True), (max(xs), min(ys), max(xs), max(ys), True)]
+    return out
+
+
+def _split_orientation(boxes) -> tuple[list[tuple[float, float, float]], list[tuple[float, float, float]]]:
+    """Horizontal (y, x0, x1) and vertical (x, y0, y1) rulings from (x0, y0, x1, y1) boxes."""
+    horizontal, vertical = [], []
+    for x0, y0, x1, y1 in boxes:
+        x0, x1 = min(x0, x1), max(x0, x1)
+        y0, y1 = min(y0, y1), max(y0, y1)
+        if y1 - y0 < 3.0 and x1 - x0 >= MIN_RULE_LENGTH:
+            horizontal.append(((y0 + y1) / 2, x0, x1))
+        elif x1 - x0 < 3.0 and y1 - y0 >= MIN_RULE_LENGTH:
+            vertical.append(((x0 + x1) / 2, y0, y1))
     return horizontal, vertical
+
+
+def rulings(page_strokes: list[Stroke], frame) -> tuple[list[tuple[float, float, float]], list[tuple[float, float, float]]]:
+    """Horizontal (y, x0, x1) and vertical (x, y0, y1) rulings, upright page points."""
+    return _split_orientation(frame.box((min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)))
+                              for x0, y0, x1, y1, _ in page_strokes)
 
 
 def may_hold_ruled_table(horizontal: list, vertical: list) -> bool:
@@ -66,12 +73,12 @@ def may_hold_ruled_table(horizontal: list, vertical: list) -> bool:
 
 
 def _short(seg: Segment) -> bool:
-    return len(seg.text.split()) <= 3 or bool(_NUMERIC.match(seg.text))
+    return len(seg.text.split()) <= 3 or bool(FIGURE.match(seg.text))
 
 
 def _tabular_row(cells: list[Segment]) -> bool:
     short = sum(1 for s in cells if _short(s))
-    numeric = sum(1 for s in cells if _NUMERIC.match(s.text))
+    numeric = sum(1 for s in cells if FIGURE.match(s.text))
     if len(cells) >= 3:
         return short >= 3 or (short >= 2 and numeric >= 1)
     return len(cells) == 2 and numeric >= 1 and short == 2
@@ -129,25 +136,7 @@ def _full_width_rules(box: Box, horizontal: list) -> list[float]:
             if box[1] - 2 <= y <= box[3] + 2 and min(x1, box[2]) - max(x0, box[0]) >= 0.8 * width]
 
 
-def _raw_strokes(drawings: list[dict]):
-    """Horizontal (y, x0, x1) and vertical (x, y0, y1) strokes in unrotated page space."""
-    horizontal, vertical = [], []
-    for path in drawings:
-        for item in path.get("items", ()):
-            if item[0] == "l":
-                (x0, y0), (x1, y1) = item[1], item[2]
-            elif item[0] == "re" and min(abs(item[1][3] - item[1][1]), abs(item[1][2] - item[1][0])) < 3.0:
-                x0, y0, x1, y1 = item[1]
-            else:
-                continue
-            if abs(y1 - y0) < 3.0 and abs(x1 - x0) >= MIN_RULE_LENGTH:
-                horizontal.append(((y0 + y1) / 2, min(x0, x1), max(x0, x1)))
-            elif abs(x1 - x0) < 3.0 and abs(y1 - y0) >= MIN_RULE_LENGTH:
-                vertical.append(((x0 + x1) / 2, min(y0, y1), max(y0, y1)))
-    return horizontal, vertical
-
-
-def _frame_lines(drawings: list[dict]) -> list[tuple[tuple[float, float], tuple[float, float]]]:
+def _frame_lines(page_strokes: list[Stroke]) -> list[tuple[tuple[float, float], tuple[float, float]]]:
     """The outer frame of each connected set of rulings.
 
     Tables ruled only inside ("without an outer frame", or with a first
@@ -155,7 +144,8 @@ def _frame_lines(drawings: list[dict]) -> list[tuple[tuple[float, float], tuple[
     bounding box of the strokes that touch one another is where the frame
     would be. Unrotated page coordinates, as the finder's.
     """
-    horizontal, vertical = _raw_strokes(drawings)
+    # Lines and thin bars only: the edges of shaded boxes would join unrelated shapes.
+    horizontal, vertical = _split_orientation((x0, y0, x1, y1) for x0, y0, x1, y1, box in page_strokes if not box)
     if len(horizontal) * len(vertical) > 250_000:
         return []  # vector art, not a table: not worth the pairing cost
     parent = list(range(len(horizontal) + len(vertical)))
@@ -188,8 +178,8 @@ def _frame_lines(drawings: list[dict]) -> list[tuple[tuple[float, float], tuple[
     return lines
 
 
-def _ruled_grids(page, frame, glyphs: list[Glyph], drawings: list[dict]) -> list[Grid]:
-    extra = _frame_lines(drawings) if page.rotation == 0 else None
+def _ruled_grids(page, frame, glyphs: list[Glyph], page_strokes: list[Stroke]) -> list[Grid]:
+    extra = _frame_lines(page_strokes) if page.rotation == 0 else None
     try:
         found = page.find_tables(strategy="lines", use_layout=False, add_lines=extra or None)
     except Exception:  # a table finder failure must not cost the page its text
@@ -262,17 +252,18 @@ def _overlap_fraction(a: Box, b: Box) -> float:
 
 def find_tables(page, frame, glyphs: list[Glyph], drawings: list[dict],
                 segments: Optional[list[Segment]] = None) -> list[Grid]:
-    horizontal, vertical = rulings(drawings, frame)
+    page_strokes = strokes(drawings)
+    horizontal, vertical = rulings(page_strokes, frame)
     grids: list[Grid] = []
     text_regions: list[Box] = []
     if may_hold_ruled_table(horizontal, vertical):
-        for grid in _ruled_grids(page, frame, glyphs, drawings):
+        for grid in _ruled_grids(page, frame, glyphs, page_strokes):
             if _inner_verticals(grid.box, vertical) >= 1 and not _crowded_cells(grid):
                 grids.append(grid)
             else:
                 text_regions.append(grid.box)
     # Only text outside the ruled tables already found can hint at another table.
-    outside = [s for s in segments or () if not any(_centre_in(s, g.box) for g in grids)]
+    outside = [s for s in segments or () if not any(centre_in(s, g.box) for g in grids)]
     if outside and tabular_evidence(outside, horizontal, frame.width, frame.height):
         for region in _layout_regions(page, frame):
             if any(_overlap_fraction(region, g.box) > 0.5 for g in grids):
@@ -285,14 +276,4 @@ def find_tables(page, frame, glyphs: list[Glyph], drawings: list[dict],
         if grid is not None and _has_text(grid):
             grids.append(grid)
     # A frame drawn around the page or around another table is not a table itself.
-    return [g for g in grids if not any(o is not g and _encloses(g.box, o.box) for o in grids)]
-
-
-def _centre_in(seg: Segment, box: Box) -> bool:
-    return box[0] <= (seg.x0 + seg.x1) / 2 <= box[2] and box[1] <= seg.center_y <= box[3]
-
-
-def _encloses(outer, inner, tol: float = 2.0) -> bool:
-    larger = (outer[2] - outer[0]) * (outer[3] - outer[1]) > 1.05 * (inner[2] - inner[0]) * (inner[3] - inner[1])
-    return larger and (outer[0] - tol <= inner[0] and outer[1] - tol <= inner[1]
-                       and inner[2] <= outer[2] + tol and inner[3] <= outer[3] + tol)
+    return [g for g in grids if not any(o is not g and encloses(g.box, o.box, 2.0, 1.05) for o in grids)]
