@@ -24,7 +24,12 @@ def _fail(message: str) -> None:
 def run(
     input: str = typer.Argument(..., help="A file, a folder (searched recursively), a glob, or a URI."),
     out: str = typer.Option(..., "--out", "-o", help="Output folder or URI for the Parquet datasets."),
-    engine: str = typer.Option("auto", help="auto | text | ocr"),
+    engine: str = typer.Option(
+        "auto", help="auto (text layer when usable, else OCR) | text | ocr: force one engine for every page."),
+    ocr_lang: str = typer.Option("eng", help="Tesseract languages, joined by '+', e.g. eng+deu."),
+    ocr_dpi: int = typer.Option(300, min=72, max=1200, help="DPI at which PDF pages are rendered for OCR."),
+    workers: Optional[int] = typer.Option(
+        None, min=1, help="Page workers, one engine and one CPU each (default: one per CPU)."),
     password: Optional[str] = typer.Option(None, help="Password for encrypted PDFs."),
     address: Optional[str] = typer.Option(None, help="Ray cluster address to join (default: start a local Ray)."),
     num_cpus: Optional[int] = typer.Option(None, help="CPUs for the local Ray (default: all)."),
@@ -42,14 +47,15 @@ def run(
     """Extract every page of INPUT into OUT/pages and OUT/documents."""
     from pydantic import ValidationError
 
+    from docpipe.engines.tesseract import TesseractUnavailable
     from docpipe.ingest import InputError
     from docpipe.pipeline import run as run_pipeline
     from docpipe.sink import OutputError
 
     try:
         config = RunConfig(
-            input=input, out=out, engine=engine, password=password, address=address,
-            num_cpus=num_cpus, pages_per_unit=pages_per_task, save_images=save_images,
+            input=input, out=out, engine=engine, ocr_lang=ocr_lang, ocr_dpi=ocr_dpi, workers=workers,
+            password=password, address=address, num_cpus=num_cpus, pages_per_unit=pages_per_task, save_images=save_images,
             progress=not quiet,
             limits=Limits(max_pixels=max_pixels, max_pages=max_pages,
                           max_file_bytes=int(max_file_mb * 2**20)),
@@ -66,7 +72,7 @@ def run(
             _fail("--renderer poppler needs poppler-utils (apt-get install poppler-utils; brew install poppler)")
     try:
         summary = run_pipeline(config)
-    except (InputError, OutputError) as exc:
+    except (InputError, OutputError, TesseractUnavailable) as exc:
         _fail(str(exc))
     _print_summary(summary)
 

@@ -30,7 +30,11 @@ class RenderConfig(BaseModel):
 class RunConfig(BaseModel):
     input: str
     out: str
-    engine: Literal["auto", "text", "ocr"] = "auto"
+    engine: Literal["auto", "text", "ocr"] = Field(
+        "auto", description="auto: text layer when usable, else OCR; text or ocr: that engine for every page",
+    )
+    ocr_lang: str = Field("eng", description="Tesseract languages, joined by '+' (eng+deu)")
+    ocr_dpi: int = Field(300, ge=72, le=1200, description="DPI at which PDF pages are rendered for OCR")
     password: Optional[str] = None
     pages_per_unit: Optional[int] = Field(
         None, ge=1,
@@ -39,6 +43,9 @@ class RunConfig(BaseModel):
     save_images: bool = False
     address: Optional[str] = Field(None, description="Ray cluster to join; local Ray when None")
     num_cpus: Optional[int] = Field(None, description="CPUs for a local Ray (default: all)")
+    workers: Optional[int] = Field(
+        None, ge=1, description="page workers (one engine each, one CPU each); default: one per CPU",
+    )
     progress: bool = True
     limits: Limits = Limits()
     render: RenderConfig = RenderConfig()

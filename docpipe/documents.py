@@ -29,6 +29,7 @@ class PageCount(BaseModel):
     error_kind: Optional[ErrorKind] = None
     error: Optional[str] = None
     repaired: Optional[str] = None  # how a damaged file was made readable
+    likely_scan: bool = False  # first page has no text layer: its pages will most likely need OCR
 
 
 def _quiet_mupdf():
@@ -141,6 +142,13 @@ def image_frame_count(image) -> int:
     return max(1, int(getattr(image, "n_frames", 1)))
 
 
+def _first_page_has_text(doc) -> bool:
+    try:
+        return bool(doc.load_page(0).get_text("text").strip())
+    except Exception:  # a damaged first page is the extract stage's to report
+        return True
+
+
 def count_pages(data: bytes, mime: str, limits: Limits, password: Optional[str]) -> PageCount:
     try:
         repaired = None
@@ -149,10 +157,12 @@ def count_pages(data: bytes, mime: str, limits: Limits, password: Optional[str])
             try:
                 n_pages = doc.page_count
                 repaired = getattr(doc, "docpipe_repaired", None)
+                likely_scan = n_pages > 0 and not _first_page_has_text(doc)
             finally:
                 doc.close()
         else:
             n_pages = image_frame_count(open_image(data, limits))
+            likely_scan = True
     except DocumentError as exc:
         return PageCount(error_kind=exc.kind, error=exc.message)
     except Exception as exc:  # a library bug on hostile bytes is still just a bad file
@@ -162,4 +172,4 @@ def count_pages(data: bytes, mime: str, limits: Limits, password: Optional[str])
             n_pages=n_pages, error_kind="too_large",
             error=f"{n_pages} pages, over the limit of {limits.max_pages} (--max-pages)",
         )
-    return PageCount(n_pages=n_pages, repaired=repaired)
+    return PageCount(n_pages=n_pages, repaired=repaired, likely_scan=likely_scan)

@@ -1,32 +1,36 @@
-"""The per-page stage: open a page range of one document and produce its page rows.
+"""The per-page stage: open a page range of one document, route each page to an engine.
 
 A plain function over records (WorkUnit -> PageResult list), so it is tested
-without Ray; `pipeline.py` maps it over units inside Ray Data tasks. Every
-failure on a page becomes that page's error row; nothing here raises for
-bad input.
+without Ray; `pipeline.py` maps it over units inside Ray Data workers. Routing
+(`--engine auto`): the text layer when it is usable, else OCR. Every failure
+on a page becomes that page's error row; nothing here raises for bad input.
 """
 
 from __future__ import annotations
 
 import posixpath
 import time
-from typing import Iterator, Optional
+from typing import Callable, Iterator, Optional
 
 from docpipe.config import RunConfig
 from docpipe.documents import DocumentError, open_image, open_pdf
 from docpipe.ingest import PDF, WorkUnit, read_bytes
 from docpipe.records import PageResult
+from docpipe.route import NeedsOcr
+
+# Gives the worker's OCR engine, created on first use; None: no OCR in this run.
+OcrProvider = Optional[Callable[[], "TesseractEngine"]]  # noqa: F821
 
 
-def extract_unit(unit: WorkUnit, config: RunConfig) -> list[PageResult]:
+def extract_unit(unit: WorkUnit, config: RunConfig, ocr: OcrProvider = None) -> list[PageResult]:
     try:
         data = read_bytes(unit.source)
     except OSError as exc:
         return _all_failed(unit, "not_found", f"cannot read: {exc}")
     try:
         if unit.mime == PDF:
-            return list(_pdf_pages(unit, data, config))
-        return list(_image_pages(unit, data, config))
+            return list(_pdf_pages(unit, data, config, ocr))
+        return list(_image_pages(unit, data, config, ocr))
     except DocumentError as exc:
         return _all_failed(unit, exc.kind, exc.message)
 
@@ -39,7 +43,7 @@ def _all_failed(unit: WorkUnit, kind, message: str) -> list[PageResult]:
     ]
 
 
-def _pdf_pages(unit: WorkUnit, data: bytes, config: RunConfig) -> Iterator[PageResult]:
+def _pdf_pages(unit: WorkUnit, data: bytes, config: RunConfig, ocr: OcrProvider) -> Iterator[PageResult]:
     from docpipe.engines.text import extract_page
     from docpipe.render import fit_dpi
 
@@ -52,9 +56,12 @@ def _pdf_pages(unit: WorkUnit, data: bytes, config: RunConfig) -> Iterator[PageR
                 # Reject absurd geometry before any engine touches the page.
                 fit_dpi(page.rect.width, page.rect.height, 72, config.limits)
                 if config.engine == "ocr":
-                    result = _needs_ocr(unit, index, page.rect.width, page.rect.height, "--engine ocr")
+                    result = _ocr_pdf_page(unit, index, page, data, config, ocr, "--engine ocr")
                 else:
-                    result = extract_page(page, doc_id=unit.doc_id, source=unit.source, page_number=index + 1)
+                    try:
+                        result = extract_page(page, doc_id=unit.doc_id, source=unit.source, page_number=index + 1)
+                    except NeedsOcr as needs:
+                        result = _ocr_pdf_page(unit, index, page, data, config, ocr, needs.reason)
                 if config.save_images:
                     result.image_path = _save_pdf_image(unit, index, page, data, config)
             except DocumentError as exc:
@@ -67,17 +74,26 @@ def _pdf_pages(unit: WorkUnit, data: bytes, config: RunConfig) -> Iterator[PageR
         doc.close()
 
 
-def _image_pages(unit: WorkUnit, data: bytes, config: RunConfig) -> Iterator[PageResult]:
+def _image_pages(unit: WorkUnit, data: bytes, config: RunConfig, ocr: OcrProvider) -> Iterator[PageResult]:
+    from docpipe.documents import check_pixels
     from docpipe.render import render_image_frame
 
     image = open_image(data, config.limits)
-    dpi_x, dpi_y = _image_dpi(image)
+    dpi = _image_dpi(image)
     for index in range(unit.page_start, unit.page_stop):
         started = time.perf_counter()
         try:
             image.seek(index)
-            width, height = image.width * 72.0 / dpi_x, image.height * 72.0 / dpi_y
-            result = _needs_ocr(unit, index, width, height, "page image")
+            check_pixels(image.width, image.height, config.limits)
+            scale = 72.0 / dpi if dpi else 1.0
+            if config.engine == "text" or ocr is None:
+                why = "page image; run with --engine auto or ocr" if config.engine == "text" else "page image"
+                result = _needs_ocr(unit, index, image.width * scale, image.height * scale, why)
+            else:
+                from docpipe.engines.ocr import ocr_page
+
+                result = ocr_page(image, dpi, ocr(), doc_id=unit.doc_id, source=unit.source,
+                                  page_number=index + 1)
             if config.save_images:
                 encoded = render_image_frame(image, index, config.render, config.limits)
                 result.image_path = _save_image(unit, index, encoded, config)
@@ -89,18 +105,49 @@ def _image_pages(unit: WorkUnit, data: bytes, config: RunConfig) -> Iterator[Pag
         yield result
 
 
-def _image_dpi(image) -> tuple[float, float]:
-    dpi = image.info.get("dpi") or (72.0, 72.0)
+def _image_dpi(image) -> Optional[float]:
+    """The image's resolution, or None when it does not say (boxes then stay in pixels)."""
+    dpi = image.info.get("dpi")
     try:
         x, y = float(dpi[0]), float(dpi[1])
     except (TypeError, ValueError, IndexError):
-        return 72.0, 72.0
-    return (x if x > 1 else 72.0), (y if y > 1 else 72.0)
+        return None
+    # Non-square pixels are rare in scans; their mean keeps text sizes about right.
+    return (x + y) / 2 if x > 1 and y > 1 else None
+
+
+def _ocr_pdf_page(unit: WorkUnit, index: int, page, data: bytes, config: RunConfig, ocr: OcrProvider,
+                  why: str) -> PageResult:
+    if config.engine == "text" or ocr is None:
+        hint = "; run with --engine auto or ocr" if config.engine == "text" else ""
+        return _needs_ocr(unit, index, page.rect.width, page.rect.height, why + hint)
+    from docpipe.engines.ocr import hidden_words_match, ocr_page
+    from docpipe.engines.text import extract_page
+    from docpipe.render import render_for_ocr
+    from docpipe.route import TextLayerVerdict
+
+    image, dpi = render_for_ocr(page, config.ocr_dpi, config.render, config.limits, pdf_bytes=data)
+    if why == TextLayerVerdict.HIDDEN_OVER_SCAN.value and hidden_words_match(_displayed_words(page), image, dpi, ocr()):
+        return extract_page(page, doc_id=unit.doc_id, source=unit.source, page_number=index + 1,
+                            trust_hidden_text=True)
+    result = ocr_page(image, dpi, ocr(), doc_id=unit.doc_id, source=unit.source, page_number=index + 1)
+    result.rotation = (result.rotation + page.rotation) % 360
+    return result
+
+
+def _displayed_words(page) -> list[tuple[str, tuple[float, float, float, float]]]:
+    """The text layer's words with boxes on the page as displayed (as rendered)."""
+    import pymupdf
+
+    matrix = page.rotation_matrix
+    words = []
+    for x0, y0, x1, y1, text, *_ in page.get_text("words"):
+        r = pymupdf.Rect(x0, y0, x1, y1) * matrix
+        words.append((text, (r.x0, r.y0, r.x1, r.y1)))
+    return words
 
 
 def _needs_ocr(unit: WorkUnit, index: int, width: float, height: float, why: str) -> PageResult:
-    # The OCR engine is not part of this build yet: the page is kept as a
-    # clear error row and the run goes on.
     return PageResult(
         doc_id=unit.doc_id, source=unit.source, page=index + 1, width=width, height=height,
         status="error", error_kind="engine_unavailable",

@@ -20,6 +20,7 @@ class Glyph(NamedTuple):
     y1: float
     size: float
     bold: bool = False
+    conf: float = 1.0  # the engine's confidence in this glyph (OCR words); 1.0 for a text layer
 
 
 @dataclass
@@ -42,6 +43,11 @@ class Segment:
     @property
     def center_y(self) -> float:
         return (self.y0 + self.y1) / 2
+
+    @property
+    def confidence(self) -> float:
+        ink = [g.conf for g in self.glyphs if not g.c.isspace()]
+        return sum(ink) / len(ink) if ink else 1.0
 
 
 @dataclass

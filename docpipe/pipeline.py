@@ -1,13 +1,22 @@
 """The only module that wires stages into Ray Data.
 
 discover (driver) -> probe: read, sniff, hash, count pages (Ray tasks)
-  -> bundles of page ranges -> extract pages + write Parquet parts (Ray tasks)
+  -> bundles of page ranges -> route, extract pages + write Parquet parts
+     (a pool of Ray actors, one per CPU, each holding its own OCR engine)
   -> per-page summaries stream back to the driver -> documents rows.
 
 Why the pages stage writes its own Parquet parts instead of ending in
 `Dataset.write_parquet`: each part is committed atomically and a small summary
 per page streams back, which drives the progress line and the documents rows
 without a second pass over the output.
+
+Why OCR runs inside the same actors as the text layer rather than as a
+stage of its own (DESIGN.md's plan): routing is decided page by page while
+the PDF is open, and handing a 300 DPI page to another stage would cost a
+PNG encode and decode (about a tenth of its OCR time) and a trip through the
+object store; on a small machine a task stage beside a fixed actor pool
+also fights it for the CPUs. The GPU stage (VLM) will be separate, with
+images crossing as encoded bytes.
 """
 
 from __future__ import annotations
@@ -24,7 +33,7 @@ import pyarrow as pa
 from docpipe import __version__
 from docpipe.arrow import DOCUMENTS_SCHEMA, PAGES_SCHEMA, to_table
 from docpipe.config import RunConfig
-from docpipe.ingest import DocumentProbe, WorkUnit, discover, probe, split_units
+from docpipe.ingest import OCR_PAGE_COST, DocumentProbe, WorkUnit, discover, probe, split_units, unit_cost
 from docpipe.progress import Progress
 from docpipe.records import DocumentResult, PageResult
 from docpipe.sink import DOCUMENTS_DIR, PAGES_DIR, prepare_output, write_table
@@ -53,25 +62,53 @@ def probe_batch(batch: pa.Table, config: dict) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=_PROBE_SCHEMA)
 
 
-def extract_and_write_batch(batch: pa.Table, config: dict) -> pa.Table:
+def extract_and_write_batch(batch: pa.Table, config: RunConfig, ocr=None) -> pa.Table:
     """Extract every unit of the bundles in the batch, write one Parquet part, return summaries."""
     from docpipe.extract import extract_unit
 
-    run_config = RunConfig.model_validate(config)
     pages: list[PageResult] = []
     for bundle in batch.column("units").to_pylist():
         for unit_json in bundle:
-            pages.extend(extract_unit(WorkUnit.model_validate_json(unit_json), run_config))
+            pages.extend(extract_unit(WorkUnit.model_validate_json(unit_json), config, ocr))
     table = to_table(pages, PAGES_SCHEMA)
     if table.num_rows:
-        write_table(run_config.out, PAGES_DIR, table)
+        write_table(config.out, PAGES_DIR, table)
     return table.select(SUMMARY_COLUMNS)
+
+
+class PageWorker:
+    """A Ray Data actor: extracts bundles and writes their parts, with its own OCR engine.
+
+    An actor rather than a task so that Tesseract's models load once per
+    worker, on the first page that needs them (text-only runs never load them).
+    """
+
+    def __init__(self, config: dict):
+        import os
+
+        # One CPU per worker: a Tesseract built with OpenMP must not start threads
+        # that fight the other workers (set before the library loads; a Ray
+        # runtime_env would do the same but costs seconds of worker start-up).
+        os.environ["OMP_THREAD_LIMIT"] = "1"
+        self.config = RunConfig.model_validate(config)
+        self._ocr = None
+
+    def ocr_engine(self):
+        if self._ocr is None:
+            from docpipe.engines.tesseract import TesseractEngine
+
+            self._ocr = TesseractEngine(self.config.ocr_lang)
+        return self._ocr
+
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        ocr = None if self.config.engine == "text" else self.ocr_engine
+        return extract_and_write_batch(batch, self.config, ocr)
 
 
 _PROBE_SCHEMA = pa.schema([
     ("source", pa.string()), ("doc_id", pa.string()), ("mime", pa.string()),
     ("bytes", pa.int64()), ("n_pages", pa.int64()), ("error_kind", pa.string()), ("error", pa.string()),
-    ("repaired", pa.string()), ("elapsed_s", pa.float64()),
+    ("repaired", pa.string()), ("likely_scan", pa.bool_()), ("elapsed_s", pa.float64()),
 ])
 
 
@@ -93,12 +130,12 @@ def task_pages(total_pages: int, cpus: float) -> int:
 
 
 def bundle_units(units: Iterable[WorkUnit], pages_per_bundle: int) -> list[list[str]]:
-    """Pack page ranges into bundles of about `pages_per_bundle` pages (one task, one part file each)."""
+    """Pack page ranges into bundles worth about `pages_per_bundle` text pages (one part file each)."""
     bundles: list[list[str]] = []
     current: list[str] = []
     pages = 0
     for unit in units:
-        size = unit.page_stop - unit.page_start
+        size = unit_cost(unit)
         if current and pages + size > pages_per_bundle:
             bundles.append(current)
             current, pages = [], 0
@@ -135,10 +172,15 @@ def _quiet_ray_data() -> None:
 
 
 def run(config: RunConfig, progress: Optional[Progress] = None) -> RunSummary:
-    """Run the whole pipeline; raises InputError/OutputError for run-level problems only."""
+    """Run the whole pipeline; raises InputError, OutputError, TesseractUnavailable (run-level problems only)."""
     started = time.perf_counter()
     files = discover(config.input)
     prepare_output(config.out)
+    if config.engine != "text":
+        # Before any work: a run that needs OCR must not quietly lose its scans.
+        from docpipe.engines.tesseract import check_languages
+
+        check_languages(config.ocr_lang)
     run_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
     progress = progress or Progress(enabled=config.progress)
     summary = RunSummary(run_id=run_id, out=config.out)
@@ -150,10 +192,10 @@ def run(config: RunConfig, progress: Optional[Progress] = None) -> RunSummary:
         config_dict = config.model_dump()
         probes = _probe_all(ray, files, config_dict)
         progress.start(documents=len(probes), pages=sum(p.n_pages or 0 for p in probes if not p.error_kind))
-        pages_per_task = config.pages_per_unit or task_pages(
-            sum(p.n_pages or 0 for p in probes if not p.error_kind), ray.cluster_resources().get("CPU", 1))
+        cost = sum((p.n_pages or 0) * (OCR_PAGE_COST if p.likely_scan else 1) for p in probes if not p.error_kind)
+        pages_per_task = config.pages_per_unit or task_pages(cost, ray.cluster_resources().get("CPU", 1))
         units = [u for p in probes for u in split_units(p, pages_per_task)]
-        page_rows = _extract_all(ray, units, pages_per_task, config_dict, progress)
+        page_rows = _extract_all(ray, units, pages_per_task, config_dict, _workers(ray, config), progress)
         summary.documents = _documents(probes, page_rows, run_id)
     finally:
         if started_here:
@@ -180,15 +222,23 @@ def _probe_all(ray, files: list[str], config_dict: dict) -> list[DocumentProbe]:
     return [DocumentProbe.model_validate(row) for row in probed.iter_rows()]
 
 
-def _extract_all(ray, units: list[WorkUnit], pages_per_task: int, config_dict: dict,
+def _workers(ray, config: RunConfig) -> int:
+    """One worker per CPU of the cluster (each runs one single-threaded engine), or --workers."""
+    cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
+    return min(config.workers or cpus, cpus)
+
+
+def _extract_all(ray, units: list[WorkUnit], pages_per_task: int, config_dict: dict, workers: int,
                  progress: Progress) -> list[dict]:
     bundles = bundle_units(units, pages_per_task)
     if not bundles:
         return []
     dataset = ray.data.from_items([{"units": b} for b in bundles],
                                   override_num_blocks=min(len(bundles), 10_000))
-    summaries = dataset.map_batches(extract_and_write_batch, batch_size=1, batch_format="pyarrow",
-                                    fn_kwargs={"config": config_dict})
+    summaries = dataset.map_batches(
+        PageWorker, fn_constructor_kwargs={"config": config_dict}, batch_size=1, batch_format="pyarrow",
+        compute=ray.data.ActorPoolStrategy(size=min(workers, len(bundles))), num_cpus=1,
+    )
     rows = []
     for row in summaries.iter_rows():
         rows.append(row)

@@ -92,6 +92,10 @@ def encloses(outer: Box, inner: Box, tol: float = 1.0, min_ratio: float = 1.2) -
     return holds and larger
 
 
+def boxes_overlap(a: Box, b: Box) -> bool:
+    return min(a[2], b[2]) > max(a[0], b[0]) and min(a[3], b[3]) > max(a[1], b[1])
+
+
 def centre_in(seg: Segment, box: Box, margin: float = 0.0) -> bool:
     """True when the centre of a line segment lies in `box` grown by `margin`."""
     cx, cy = (seg.x0 + seg.x1) / 2, seg.center_y

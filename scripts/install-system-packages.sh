@@ -1,20 +1,34 @@
 #!/usr/bin/env bash
 # System packages docpipe needs beside its Python dependencies:
-#   poppler-utils  the optional `--renderer poppler` (pdf2image calls pdftoppm)
+#   tesseract-ocr      Tesseract 5 and its English data (the OCR engine; tesserocr uses the data)
+#   tesseract-ocr-osd  page orientation detection (pages scanned sideways or upside down)
+#   poppler-utils      the optional `--renderer poppler` (pdf2image calls pdftoppm)
+# More OCR languages: DOCPIPE_OCR_LANGS="deu fra" ./scripts/install-system-packages.sh
 # Debian/Ubuntu through apt, macOS through Homebrew; skipped when already present.
 set -euo pipefail
 
+tessdata_has() {  # is LANG.traineddata where tesseract looks?
+    tesseract --list-langs 2>/dev/null | grep -qx "$1"
+}
+
 need=()
 command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
+command -v tesseract >/dev/null 2>&1 || need+=(tesseract-ocr)
+if ! command -v tesseract >/dev/null 2>&1 || ! tessdata_has osd; then need+=(tesseract-ocr-osd); fi
+for lang in ${DOCPIPE_OCR_LANGS:-}; do
+    tessdata_has "$lang" 2>/dev/null || need+=("tesseract-ocr-$lang")
+done
 [ ${#need[@]} -eq 0 ] && exit 0
 
 if command -v apt-get >/dev/null 2>&1; then
     sudo=""
     [ "$(id -u)" -ne 0 ] && sudo="sudo"
     $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 elif command -v brew >/dev/null 2>&1; then
-    brew install poppler
+    # Homebrew's tesseract carries eng and osd; tesseract-lang carries the rest.
+    brew install poppler tesseract
+    if [ -n "${DOCPIPE_OCR_LANGS:-}" ]; then brew install tesseract-lang; fi
 else
     echo "docpipe setup: please install: ${need[*]} (no apt-get or brew found)" >&2
     exit 1

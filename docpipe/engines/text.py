@@ -12,10 +12,11 @@ from collections import Counter
 from typing import Optional
 
 from docpipe import layout, reading_order
+from docpipe.compose import compose_page, fraction
 from docpipe.layout import Glyph, LayoutBlock, Segment
-from docpipe.records import Block, Cell, Line, PageResult, Table
-from docpipe.route import TextLayerVerdict, assess_text_layer
-from docpipe.tables import Grid, centre_in, glyphs_inside
+from docpipe.records import PageResult
+from docpipe.route import NeedsOcr, TextLayerVerdict, assess_text_layer
+from docpipe.tables import Grid, boxes_overlap, glyphs_inside
 
 
 class UprightFrame:
@@ -62,10 +63,7 @@ class UprightFrame:
         return (r.x0, r.y0, r.x1, r.y1)
 
     def fraction(self, box) -> list[float]:
-        x0, y0, x1, y1 = box
-        w, h = self.width or 1.0, self.height or 1.0
-        clamp = lambda v: min(1.0, max(0.0, v))  # noqa: E731
-        return [clamp(x0 / w), clamp(y0 / h), clamp(x1 / w), clamp(y1 / h)]
+        return fraction(box, self.width, self.height)
 
 
 def _direction(line_dir, rotation_matrix) -> int:
@@ -79,7 +77,7 @@ def _direction(line_dir, rotation_matrix) -> int:
 
 
 def _read_glyph_runs(page, clip: bool = True):
-    """Spans from MuPDF as (direction, [(char, bbox, size, bold)]) in unrotated space."""
+    """Spans from MuPDF as (direction, [(char, bbox, size, bold)], invisible) in unrotated space."""
     import pymupdf
 
     flags = pymupdf.TEXT_PRESERVE_WHITESPACE | (pymupdf.TEXT_MEDIABOX_CLIP if clip else 0)
@@ -93,19 +91,26 @@ def _read_glyph_runs(page, clip: bool = True):
                 bold = bool(span["flags"] & 16) or "bold" in span["font"].lower()
                 chars = [(ch["c"], ch["bbox"], span["size"], bold) for ch in span["chars"]]
                 if chars:
-                    runs.append((direction, chars))
+                    # Render mode 3 (an OCR layer under a scan) comes out with alpha 0.
+                    runs.append((direction, chars, span.get("alpha", 255) == 0))
     return runs
 
 
-def extract_page(page, *, doc_id: str, source: str, page_number: int, tables: bool = True) -> PageResult:
-    """Everything the text layer of one page gives, as a PageResult."""
+def extract_page(page, *, doc_id: str, source: str, page_number: int, tables: bool = True,
+                 trust_hidden_text: bool = False) -> PageResult:
+    """Everything the text layer of one page gives, as a PageResult.
+
+    Raises NeedsOcr when the page's text lives only in pixels or its text
+    layer is unreadable, or is invisible text over a scan (another tool's OCR,
+    to be checked against the image) unless `trust_hidden_text`.
+    """
     started = time.perf_counter()
     runs = _read_glyph_runs(page)
     if not runs:
         # Damaged geometry can put every glyph outside the page box; keep the text.
         runs = _read_glyph_runs(page, clip=False)
     weights = Counter()
-    for direction, chars in runs:
+    for direction, chars, _ in runs:
         weights[direction] += sum(1 for c in chars if not c[0].isspace())
     dominant = weights.most_common(1)[0][0] if weights else 0
     frame = UprightFrame(page, (360 - dominant) % 360)
@@ -113,12 +118,13 @@ def extract_page(page, *, doc_id: str, source: str, page_number: int, tables: bo
     upright_runs: list[list[Glyph]] = []
     sideways: list[Segment] = []
     margin_blocks: list[LayoutBlock] = []
-    n_ink = n_bad = 0
-    for direction, chars in runs:
+    n_ink = n_bad = n_hidden = 0
+    for direction, chars, hidden in runs:
         glyphs = []
         for c, bbox, size, bold in chars:
             if not c.isspace():
                 n_ink += 1
+                n_hidden += hidden
                 if c == "\ufffd" or 0xE000 <= ord(c[0]) <= 0xF8FF or ord(c[0]) < 32:
                     n_bad += 1
             glyphs.append(Glyph(c, *frame.box(bbox), size, bold))
@@ -134,35 +140,22 @@ def extract_page(page, *, doc_id: str, source: str, page_number: int, tables: bo
             sideways.extend(_sideways_segment(glyphs))
 
     images = page.get_image_info()
-    verdict = assess_text_layer(n_ink, n_bad, _image_coverage(page, images))
+    verdict = assess_text_layer(n_ink, n_bad, _image_coverage(page, images), n_hidden)
     result = PageResult(
         doc_id=doc_id, source=source, page=page_number,
         width=frame.width, height=frame.height, rotation=frame.rotation, engine="text",
     )
-    if verdict is not TextLayerVerdict.USABLE and verdict is not TextLayerVerdict.BLANK:
-        result.status = "error"
-        result.error_kind = "engine_unavailable"
-        result.error = f"page needs OCR ({verdict.value}); no OCR engine in this run"
-        result.engine = None
-        result.elapsed_ms = (time.perf_counter() - started) * 1000
-        return result
+    if verdict is TextLayerVerdict.HIDDEN_OVER_SCAN and not trust_hidden_text:
+        raise NeedsOcr(verdict.value)
+    if verdict not in (TextLayerVerdict.USABLE, TextLayerVerdict.BLANK, TextLayerVerdict.HIDDEN_OVER_SCAN):
+        raise NeedsOcr(verdict.value)
 
     all_glyphs = [g for run in upright_runs for g in run if not g.c.isspace()]
     drawings = page.get_cdrawings()
     segments = layout.build_segments(upright_runs)
     grids = _find_tables(page, frame, all_glyphs, drawings, segments) if tables else []
-    table_blocks: list[LayoutBlock] = []
-    for grid in grids:
-        segments = [s for s in segments if not centre_in(s, grid.box, margin=1.0)]
-        block = LayoutBlock(kind="table", x0=grid.box[0], y0=grid.box[1], x1=grid.box[2], y1=grid.box[3])
-        block.text_override = grid.reading_text()
-        block.segments = [seg for cell in grid.cells for seg in cell.segments]
-        table_blocks.append(block)
-    segments += sideways
     figures = _figure_blocks(images, frame, all_glyphs) + _drawn_figures(drawings, frame, all_glyphs, grids)
-    blocks = layout.group_blocks(segments) + table_blocks + figures + margin_blocks
-    ordered = reading_order.order_page(blocks, frame.height)
-    _fill_result(result, ordered, grids, frame)
+    compose_page(result, segments, grids, figures + margin_blocks, frame, beside_tables=sideways)
     result.elapsed_ms = (time.perf_counter() - started) * 1000
     return result
 
@@ -240,7 +233,7 @@ def _drawn_figures(drawings: list[dict], frame: UprightFrame, glyphs: list[Glyph
             continue
         if box[2] - box[0] > 0.95 * frame.width and box[3] - box[1] > 0.9 * frame.height:
             continue  # a page border or background
-        if any(_overlaps(box, grid.box) for grid in grids):
+        if any(boxes_overlap(box, grid.box) for grid in grids):
             continue
         boxes.append(box)
     merged = reading_order.merge_boxes(boxes)
@@ -252,48 +245,11 @@ def _drawn_figures(drawings: list[dict], frame: UprightFrame, glyphs: list[Glyph
     return figures
 
 
-def _overlaps(a, b) -> bool:
-    return min(a[2], b[2]) > max(a[0], b[0]) and min(a[3], b[3]) > max(a[1], b[1])
-
-
 def _find_tables(page, frame: UprightFrame, glyphs: list[Glyph], drawings: list[dict],
                  segments: list[Segment]) -> list[Grid]:
     from docpipe.engines import text_tables
 
     return text_tables.find_tables(page, frame, glyphs, drawings, segments)
-
-
-def _fill_result(result: PageResult, ordered: list[LayoutBlock], grids: list[Grid], frame: UprightFrame) -> None:
-    lines: list[Line] = []
-    blocks: list[Block] = []
-    texts: list[str] = []
-    grid_by_box = {g.box: g for g in grids}
-    for block in ordered:
-        box = (block.x0, block.y0, block.x1, block.y1)
-        text = block.text
-        blocks.append(Block(kind=block.kind, text=text, bbox=frame.fraction(box)))
-        if text:
-            texts.append(text)
-        segments = block.segments
-        if block.kind != "table":
-            segments = sorted(segments, key=lambda s: (s.y0, s.x0)) if len(segments) > 1 else segments
-        for seg in segments:
-            lines.append(Line(text=seg.text, bbox=frame.fraction((seg.x0, seg.y0, seg.x1, seg.y1)), confidence=1.0))
-        grid = grid_by_box.get(box)
-        if grid is not None:
-            result.tables.append(_table_record(grid, frame))
-    result.lines, result.blocks = lines, blocks
-    result.text = "\n".join(texts)
-
-
-def _table_record(grid: Grid, frame: UprightFrame) -> Table:
-    cells = [
-        Cell(row=c.row, col=c.col, row_span=c.row_span, col_span=c.col_span,
-             text=c.text, bbox=frame.fraction(c.box))
-        for c in grid.cells
-    ]
-    return Table(bbox=frame.fraction(grid.box), n_rows=grid.n_rows, n_cols=grid.n_cols,
-                 cells=cells, html=grid.to_html())
 
 
 def extract_pdf(path: str, password: Optional[str] = None) -> list[PageResult]:

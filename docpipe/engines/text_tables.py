@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Optional
 
 from docpipe.layout import Glyph, Segment, build_segments
+from docpipe.ruling_grid import frames
 from docpipe.table_structure import FIGURE, grid_from_text, text_lines
 from docpipe.tables import Box, Grid, centre_in, encloses, glyphs_inside, grid_from_cells
 
@@ -109,7 +110,7 @@ def tabular_evidence(segments: list[Segment], horizontal: list, page_width: floa
     return False
 
 
-def _inner_verticals(box: Box, vertical: list) -> int:
+def inner_verticals(box: Box, vertical: list) -> int:
     """Inner vertical rulings covering at least half the box height (cell-by-cell strokes add up)."""
     height = box[3] - box[1]
     spans: dict[int, list[tuple[float, float]]] = {}
@@ -137,42 +138,14 @@ def _full_width_rules(box: Box, horizontal: list) -> list[float]:
 
 
 def _frame_lines(page_strokes: list[Stroke]) -> list[tuple[tuple[float, float], tuple[float, float]]]:
-    """The outer frame of each connected set of rulings.
+    """The outer frame of each connected set of rulings (`ruling_grid.frames`), as lines for the finder.
 
-    Tables ruled only inside ("without an outer frame", or with a first
-    column whose rules stop short) lose columns and rows in the finder. The
-    bounding box of the strokes that touch one another is where the frame
-    would be. Unrotated page coordinates, as the finder's.
+    Unrotated page coordinates, as the finder's. Lines and thin bars only:
+    the edges of shaded boxes would join unrelated shapes.
     """
-    # Lines and thin bars only: the edges of shaded boxes would join unrelated shapes.
     horizontal, vertical = _split_orientation((x0, y0, x1, y1) for x0, y0, x1, y1, box in page_strokes if not box)
-    if len(horizontal) * len(vertical) > 250_000:
-        return []  # vector art, not a table: not worth the pairing cost
-    parent = list(range(len(horizontal) + len(vertical)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for i, (y, x0, x1) in enumerate(horizontal):
-        for j, (x, y0, y1) in enumerate(vertical):
-            if x0 - 2 <= x <= x1 + 2 and y0 - 2 <= y <= y1 + 2:
-                parent[find(i)] = find(len(horizontal) + j)
-    groups: dict[int, list[int]] = {}
-    for i in range(len(parent)):
-        groups.setdefault(find(i), []).append(i)
     lines = []
-    for members in groups.values():
-        hs = [horizontal[i] for i in members if i < len(horizontal)]
-        vs = [vertical[i - len(horizontal)] for i in members if i >= len(horizontal)]
-        if len(hs) < 2 or len(vs) < 2:
-            continue
-        left = min([x0 for _, x0, _ in hs] + [x for x, _, _ in vs])
-        right = max([x1 for _, _, x1 in hs] + [x for x, _, _ in vs])
-        top = min([y for y, _, _ in hs] + [y0 for _, y0, _ in vs])
-        bottom = max([y for y, _, _ in hs] + [y1 for _, _, y1 in vs])
+    for left, top, right, bottom in frames(horizontal, vertical):
         lines += [((left, top), (left, bottom)), ((right, top), (right, bottom)),
                   ((left, top), (right, top)), ((left, bottom), (right, bottom))]
     return lines
@@ -189,12 +162,12 @@ def _ruled_grids(page, frame, glyphs: list[Glyph], page_strokes: list[Stroke]) -
         # The finder de-rotates the page first: its boxes are in displayed space.
         boxes = [frame.box_displayed(cell) for cell in table.cells if cell is not None]
         grid = grid_from_cells(boxes, glyphs)
-        if grid is not None and grid.n_rows >= 2 and grid.n_cols >= 2 and _has_text(grid):
+        if grid is not None and grid.n_rows >= 2 and grid.n_cols >= 2 and has_text(grid):
             grids.append(grid)
     return grids
 
 
-def _crowded_cells(grid: Grid) -> bool:
+def crowded_cells(grid: Grid) -> bool:
     """Cells holding several runs side by side on one line: the rulings missed columns."""
     filled = [c for c in grid.cells if c.text]
     crowded = 0
@@ -206,7 +179,7 @@ def _crowded_cells(grid: Grid) -> bool:
     return bool(filled) and crowded > 0.1 * len(filled)
 
 
-def _has_text(grid: Grid) -> bool:
+def has_text(grid: Grid) -> bool:
     """Enough text in enough cells to be a table rather than boxes drawn around a heading."""
     filled = [c for c in grid.cells if c.text]
     if len(filled) < 4 or len(filled) < 0.25 * len(grid.cells):
@@ -258,7 +231,7 @@ def find_tables(page, frame, glyphs: list[Glyph], drawings: list[dict],
     text_regions: list[Box] = []
     if may_hold_ruled_table(horizontal, vertical):
         for grid in _ruled_grids(page, frame, glyphs, page_strokes):
-            if _inner_verticals(grid.box, vertical) >= 1 and not _crowded_cells(grid):
+            if inner_verticals(grid.box, vertical) >= 1 and not crowded_cells(grid):
                 grids.append(grid)
             else:
                 text_regions.append(grid.box)
@@ -273,7 +246,7 @@ def find_tables(page, frame, glyphs: list[Glyph], drawings: list[dict],
     for region in text_regions:
         inside, _ = glyphs_inside(glyphs, region, margin=2.0)
         grid = grid_from_text(inside, region, _full_width_rules(region, horizontal))
-        if grid is not None and _has_text(grid):
+        if grid is not None and has_text(grid):
             grids.append(grid)
     # A frame drawn around the page or around another table is not a table itself.
     return [g for g in grids if not any(o is not g and encloses(g.box, o.box, 2.0, 1.05) for o in grids)]

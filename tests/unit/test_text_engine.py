@@ -7,6 +7,7 @@ import pytest
 
 from docpipe.engines.text import extract_page, extract_pdf
 from docpipe.evaluate.metrics import cer
+from docpipe.route import NeedsOcr
 
 BORN_DIGITAL = ["single_column.pdf", "two_column.pdf", "ruled_table.pdf", "rotated.pdf"]
 
@@ -81,9 +82,9 @@ def test_scanned_page_is_marked_for_ocr():
         page.insert_image(page.rect, pixmap=pix)
 
     doc, page = _page_with(build)
-    result = extract_page(page, doc_id="x", source="mem", page_number=1)
-    assert result.status == "error" and result.error_kind == "engine_unavailable"
-    assert "OCR" in result.error
+    with pytest.raises(NeedsOcr) as raised:
+        extract_page(page, doc_id="x", source="mem", page_number=1)
+    assert raised.value.reason == "no text layer"
 
 
 def test_blank_page_is_ok_and_empty():

@@ -1,0 +1,165 @@
+"""Thin adapter over Tesseract 5, in process through tesserocr (its C++ API).
+
+Why tesserocr rather than the `tesseract` command: one engine per worker keeps
+the models loaded (the command reloads them for every page) and pages go in
+as memory rather than temporary files. The language data comes from the
+system's Tesseract install (Debian `tesseract-ocr`, Homebrew `tesseract`),
+found the way the `tesseract` command finds it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from typing import Optional
+
+INSTALL_HINT = (
+    "install Tesseract 5 and its language data: `sudo apt-get install tesseract-ocr tesseract-ocr-osd` "
+    "(Debian/Ubuntu; add tesseract-ocr-LANG per language), `brew install tesseract tesseract-lang` (macOS), "
+    "or run `make setup`; or point TESSDATA_PREFIX at a tessdata folder"
+)
+
+_COMMON_TESSDATA = (
+    "/usr/share/tesseract-ocr/5/tessdata",
+    "/usr/share/tesseract-ocr/4.00/tessdata",
+    "/usr/share/tessdata",
+    "/usr/local/share/tessdata",
+    "/opt/homebrew/share/tessdata",
+)
+
+
+class TesseractUnavailable(RuntimeError):
+    """A run-level problem: Tesseract, its data or a requested language is missing."""
+
+
+@dataclass
+class OcrWord:
+    text: str
+    box: tuple[int, int, int, int]  # pixels of the image given to `recognize`
+    confidence: float               # 0..1
+
+
+@dataclass
+class OcrLine:
+    words: list[OcrWord]
+    box: tuple[int, int, int, int]
+    font_px: float  # ascender to descender height, pixels: the line's font size
+
+
+def find_tessdata() -> Optional[str]:
+    """The tessdata folder: $TESSDATA_PREFIX, else where `tesseract` looks, else the usual places."""
+    candidates = []
+    if os.environ.get("TESSDATA_PREFIX"):
+        prefix = os.environ["TESSDATA_PREFIX"]
+        candidates += [prefix, os.path.join(prefix, "tessdata")]
+    if shutil.which("tesseract"):
+        try:
+            listing = subprocess.run(["tesseract", "--list-langs"], capture_output=True, text=True, timeout=30)
+            found = re.search(r'"([^"]+)"', listing.stdout + listing.stderr)
+            if found:
+                candidates.append(found.group(1))
+        except (OSError, subprocess.SubprocessError):
+            pass
+    candidates += _COMMON_TESSDATA
+    for folder in candidates:
+        if folder and os.path.isdir(folder) and any(f.endswith(".traineddata") for f in os.listdir(folder)):
+            return folder
+    return None
+
+
+def check_languages(lang: str, tessdata: Optional[str] = None) -> str:
+    """The tessdata folder holding every language of `lang` ('eng+deu'); raises TesseractUnavailable."""
+    try:
+        import tesserocr  # noqa: F401
+    except ImportError as exc:
+        raise TesseractUnavailable(f"the tesserocr package is missing ({exc}); reinstall docpipe") from exc
+    folder = tessdata or find_tessdata()
+    if folder is None:
+        raise TesseractUnavailable(f"Tesseract language data not found; {INSTALL_HINT}")
+    available = {f[: -len(".traineddata")] for f in os.listdir(folder) if f.endswith(".traineddata")}
+    missing = [code for code in lang.split("+") if code and code not in available]
+    if missing:
+        raise TesseractUnavailable(
+            f"no Tesseract data for language(s) {', '.join(missing)} in {folder} "
+            f"(have: {', '.join(sorted(available - {'osd'})) or 'none'}); "
+            f"install them, e.g. `sudo apt-get install "
+            f"{' '.join('tesseract-ocr-' + m.lower().replace('_', '-') for m in missing)}`"
+        )
+    return folder
+
+
+class TesseractEngine:
+    """One loaded Tesseract per worker: page orientation and recognition."""
+
+    def __init__(self, lang: str = "eng", tessdata: Optional[str] = None):
+        from tesserocr import OEM, PSM, PyTessBaseAPI
+
+        self.tessdata = check_languages(lang, tessdata)
+        self.lang = lang
+        self._api = PyTessBaseAPI(path=self.tessdata, lang=lang, psm=PSM.AUTO, oem=OEM.LSTM_ONLY)
+        self._osd = None
+        if os.path.exists(os.path.join(self.tessdata, "osd.traineddata")):
+            self._osd = PyTessBaseAPI(path=self.tessdata, lang="osd", psm=PSM.OSD_ONLY)
+
+    def close(self) -> None:
+        for api in (self._api, self._osd):
+            if api is not None:
+                api.End()
+
+    def orientation(self, image) -> tuple[int, float]:
+        """(clockwise degrees that turn the page upright, confidence); (0, 0.0) when unknown."""
+        if self._osd is None:
+            return 0, 0.0
+        self._osd.SetImage(image)
+        try:
+            found = self._osd.DetectOrientationScript()
+        except RuntimeError:  # too few characters to tell
+            return 0, 0.0
+        if not found:
+            return 0, 0.0
+        # Tesseract reports the counter-clockwise turn the content has undergone.
+        return (360 - int(found["orient_deg"])) % 360, float(found["orient_conf"])
+
+    def read_word(self, image) -> str:
+        """The text of an image holding one word (a crop)."""
+        from tesserocr import PSM
+
+        self._api.SetPageSegMode(PSM.SINGLE_WORD)
+        try:
+            self._api.SetImage(image)
+            return (self._api.GetUTF8Text() or "").strip()
+        finally:
+            self._api.SetPageSegMode(PSM.AUTO)
+
+    def recognize(self, image, dpi: Optional[float]) -> list[OcrLine]:
+        """Words with boxes and confidences, grouped in Tesseract's text lines."""
+        from tesserocr import RIL, iterate_level
+
+        self._api.SetImage(image)
+        if dpi:
+            self._api.SetSourceResolution(int(round(dpi)))
+        self._api.Recognize()
+        iterator = self._api.GetIterator()
+        lines: list[OcrLine] = []
+        if iterator is None:
+            return lines
+        for word in iterate_level(iterator, RIL.WORD):
+            try:
+                text = (word.GetUTF8Text(RIL.WORD) or "").strip()
+            except RuntimeError:  # an empty page still yields one position, without text
+                continue
+            box = word.BoundingBox(RIL.WORD)
+            if word.IsAtBeginningOf(RIL.TEXTLINE) or not lines:
+                line_box = word.BoundingBox(RIL.TEXTLINE) or box
+                attributes = word.RowAttributes() or {}
+                # row_height is x-height plus ascenders; descenders are negative.
+                font_px = float(attributes.get("row_height", 0.0)) - float(attributes.get("descenders", 0.0))
+                if font_px <= 0 and line_box:
+                    font_px = float(line_box[3] - line_box[1])
+                lines.append(OcrLine([], line_box, font_px))
+            if text and box:
+                lines[-1].words.append(OcrWord(text, box, max(0.0, word.Confidence(RIL.WORD)) / 100.0))
+        return [line for line in lines if line.words]

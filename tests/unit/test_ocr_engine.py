@@ -1,0 +1,96 @@
+"""The OCR engine on scans made in the test (known text) and on the corpus's real scans."""
+
+from __future__ import annotations
+
+import pytest
+from PIL import Image
+
+from docpipe.engines.ocr import ocr_page
+from docpipe.engines.tesseract import TesseractEngine, TesseractUnavailable, check_languages
+from docpipe.evaluate.metrics import cer
+from scanmaker import PARAGRAPHS, scan, table_page, text_page
+
+
+@pytest.fixture(scope="module")
+def engine():
+    tesseract = TesseractEngine("eng")
+    yield tesseract
+    tesseract.close()
+
+
+def _ocr(engine, image, dpi=300):
+    return ocr_page(image, dpi, engine, doc_id="d", source="scan", page_number=1)
+
+
+@pytest.mark.parametrize("turn", [0, 90, 180, 270])
+def test_turned_and_skewed_page_is_read_upright(engine, turn):
+    doc, truth = text_page(paragraphs=PARAGRAPHS_SHORT)
+    result = _ocr(engine, scan(doc, dpi=200, skew=1.2, turn=turn, noise=0.002, blur=0.6, jpeg=60), dpi=200)
+    assert result.engine == "ocr" and result.status == "ok"
+    assert result.rotation == (360 - turn) % 360
+    assert (result.width, result.height) == pytest.approx((612, 792), abs=1.0)  # upright again
+    assert cer(result.text, truth) <= 0.01
+
+
+def test_lines_have_boxes_and_confidences(engine):
+    doc, truth = text_page(paragraphs=PARAGRAPHS_SHORT)
+    result = _ocr(engine, scan(doc, dpi=200), dpi=200)
+    assert len(result.lines) == len(truth.splitlines())
+    first = result.lines[0]
+    # The first line was drawn at x=72 pt, baseline y=100 pt on a 612 x 792 page.
+    assert first.bbox[0] == pytest.approx(72 / 612, abs=0.01)
+    assert first.bbox[1] == pytest.approx(92 / 792, abs=0.01)
+    for line in result.lines:
+        assert 0.5 < line.confidence <= 1.0
+        x0, y0, x1, y1 = line.bbox
+        assert 0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1
+
+
+def test_two_columns_are_read_column_by_column(engine):
+    doc, truth = text_page(columns=2)
+    result = _ocr(engine, scan(doc, dpi=200, skew=-0.8), dpi=200)
+    assert cer(result.text, truth) <= 0.01
+    column_two = PARAGRAPHS[3].split()[0:4]
+    assert result.text.index(" ".join(column_two)) > result.text.index(PARAGRAPHS[2].split()[-1])
+
+
+def test_ruled_table_on_a_scan(engine):
+    rows = [["Region", "Units", "Revenue"], ["North", "1,204", "$45,310.50"], ["South", "987", "$38,002.75"],
+            ["East", "2,311", "$91,448.00"], ["West", "640", "$22,120.10"]]
+    result = _ocr(engine, scan(table_page(rows), dpi=300, skew=0.7, noise=0.001, blur=0.5), dpi=300)
+    assert len(result.tables) == 1
+    table = result.tables[0]
+    assert (table.n_rows, table.n_cols) == (5, 3)
+    got = {(c.row, c.col): c.text for c in table.cells}
+    right = sum(got.get((r, c)) == text for r, row in enumerate(rows) for c, text in enumerate(row))
+    assert right >= 0.9 * 15
+    assert "|" not in result.text  # the rulings were not read as characters
+
+
+def test_blank_scan_is_an_empty_ok_page(engine):
+    result = _ocr(engine, Image.new("L", (1700, 2200), 255), dpi=200)
+    assert result.status == "ok" and result.text == "" and result.lines == []
+
+
+def test_missing_language_data_says_what_to_install():
+    with pytest.raises(TesseractUnavailable, match="tesseract-ocr-xyz"):
+        check_languages("eng+xyz")
+
+
+def test_corpus_phototest_turned_pages_match_the_upright_one(engine, corpus):
+    scans = corpus / "scans"
+    truth = (scans / "tesseract__phototest.txt").read_text()
+    upright = Image.open(scans / "tesseract__phototest.tif")
+    base = cer(_ocr(engine, upright, None).text, truth)
+    for name, rotation in [("L", 90), ("R", 270), ("180", 180)]:
+        image = Image.open(scans / f"tesseract__phototest-rotated-{name}.png")
+        result = _ocr(engine, image, None)
+        assert result.rotation == rotation
+        assert cer(result.text, truth) <= base + 0.01
+
+
+PARAGRAPHS_SHORT = [
+    "Quarterly shipments rose by nine percent, driven by strong demand in the north.",
+    "The warehouse in Leeds handled most of the returned goods during the spring.",
+    "Customer complaints dropped to their lowest level since the records began in 2011.",
+]
