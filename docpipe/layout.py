@@ -131,6 +131,16 @@ def split_runs(runs: Iterable[Sequence[Glyph]], gap_em: float = SEGMENT_GAP_EM) 
     return [p for p in pieces if p]
 
 
+def line_segments(lines: Iterable[Sequence[Glyph]], gap_em: float = SEGMENT_GAP_EM) -> list[Segment]:
+    """Segments of lines an engine has already formed (OCR), cut only at wide gaps.
+
+    Unlike `build_segments`, pieces of different lines are never joined: an
+    OCR engine's lines already respect the columns, and rejoining across
+    a gutter narrowed by a noise speck read as '.' would merge two columns.
+    """
+    return [s for s in (_make_segment(piece) for piece in split_runs(lines, gap_em)) if s.text]
+
+
 def _strip(glyphs: list[Glyph]) -> list[Glyph]:
     while glyphs and glyphs[-1].c.isspace():
         glyphs = glyphs[:-1]

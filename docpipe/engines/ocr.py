@@ -29,8 +29,8 @@ MIN_ORIENTATION_CONFIDENCE = 3.0
 # Row profile this much sharper than the column profile: lines run across
 # (measured 1.4x on dense two-column scans skewed by 1.2 degrees, 3-9x on most pages).
 DIRECTION_MARGIN = 1.15
-# A page read upright whose words average below this confidence may be upside
-# down (measured: 0.96 upright, 0.38 for the same page turned 180 degrees).
+# A page whose words average below this confidence may be the other way up
+# (measured: 0.96 upright, 0.38 for the same page turned 180 degrees).
 DOUBTFUL_CONFIDENCE = 0.6
 MIN_WORDS_TO_DOUBT = 5
 # Skew below this is not worth a resampling pass.
@@ -45,23 +45,20 @@ def ocr_page(image, dpi: Optional[float], engine: TesseractEngine, *, doc_id: st
     """OCR one page image. `dpi` is the image's resolution (None when unknown: boxes stay in pixels)."""
     started = time.perf_counter()
     gray = image if image.mode == "L" else image.convert("L")
-    direction = _line_direction(gray)
-    rotation = _osd_turn(engine, gray) if direction != "horizontal" else 0
+    rotation = _first_turn(engine, gray)
     page = _read(_turned(gray, rotation), dpi, engine)
-    if direction == "horizontal" and page.doubtful:
-        # Text lines run across but read badly: maybe upside down. Tesseract's
-        # orientation check costs about as much as reading a page, so only
-        # doubtful pages pay for it.
-        turn = _osd_turn(engine, gray)
-        if turn:
-            retry = _read(_turned(gray, turn), dpi, engine)
-            if retry.mean_confidence > page.mean_confidence:
-                page, rotation = retry, turn
+    if page.doubtful:
+        # Words read badly: the page may be the other way up. Reading it turned
+        # half round settles it (Tesseract's own orientation guess is unsure
+        # on pages with little text: confidence 2-3 on a three-line page).
+        retry = _read(_turned(gray, (rotation + 180) % 360), dpi, engine)
+        if retry.mean_confidence > page.mean_confidence:
+            page, rotation = retry, (rotation + 180) % 360
 
     scale = 72.0 / dpi if dpi else 1.0
     frame = PointFrame(page.image.width * scale, page.image.height * scale, rotation)
     runs = [_glyphs(line, scale) for line in page.lines]
-    segments = layout.build_segments(runs)
+    segments = layout.line_segments(runs)
     grids: list[Grid] = []
     if page.ruled:
         glyphs = [g for run in runs for g in run]
@@ -179,8 +176,19 @@ def _turned(gray, clockwise: int):
     return gray.rotate(-clockwise, expand=True) if clockwise else gray  # PIL turns counter-clockwise
 
 
-def _osd_turn(engine: TesseractEngine, gray) -> int:
+def _first_turn(engine: TesseractEngine, gray) -> int:
+    """The clockwise turn to try first: which way the lines run decides, OSD only when they run down.
+
+    Lines running across mean upright or upside down: read it upright first
+    (the common case, and no OSD cost). Lines running down mean a quarter
+    turn for sure, so OSD only has to pick which one, whatever its confidence.
+    """
+    direction = _line_direction(gray)
+    if direction == "horizontal":
+        return 0
     turn, confidence = engine.orientation(gray)
+    if direction == "vertical":
+        return turn if turn in (90, 270) else 90
     return turn if confidence >= MIN_ORIENTATION_CONFIDENCE else 0
 
 

@@ -94,3 +94,18 @@ PARAGRAPHS_SHORT = [
     "The warehouse in Leeds handled most of the returned goods during the spring.",
     "Customer complaints dropped to their lowest level since the records began in 2011.",
 ]
+
+
+@pytest.mark.parametrize("turned", ["", "_rotated_90", "_rotated_180", "_rotated_270"])
+def test_corpus_three_line_page_turned_any_way_is_read(engine, corpus, turned):
+    """Three lines of text: too little for Tesseract's orientation guess alone (confidence 2-3)."""
+    import pymupdf
+
+    from docpipe.config import Limits, RenderConfig
+    from docpipe.render import render_for_ocr
+
+    page = pymupdf.open(corpus / "scans" / f"docling__ocr_test{turned}.pdf")[0]
+    image, dpi = render_for_ocr(page, 150, RenderConfig(), Limits())
+    result = _ocr(engine, image, dpi)
+    truth = (corpus / "scans" / "docling__ocr_test.md").read_text()
+    assert cer(result.text, truth) <= 0.02
