@@ -268,6 +268,8 @@ def _ruled_grids(horizontal, vertical, glyphs: list[Glyph]) -> list[Grid]:
     from docpipe.engines.text_tables import crowded_cells, has_text, inner_verticals
     from docpipe.ruling_grid import cell_boxes
 
+    # What is left of an erased ruling can still be read as '|' or '_'; no cell holds only that.
+    glyphs = [g for g in glyphs if g.c.strip().strip("|_")]
     grids = []
     for boxes in cell_boxes(horizontal, vertical):
         if len(boxes) < 4:
