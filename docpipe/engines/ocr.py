@@ -47,13 +47,15 @@ def ocr_page(image, dpi: Optional[float], engine: TesseractEngine, *, doc_id: st
     gray = image if image.mode == "L" else image.convert("L")
     rotation = _first_turn(engine, gray)
     page = _read(_turned(gray, rotation), dpi, engine)
-    if page.doubtful:
-        # Words read badly: the page may be the other way up. Reading it turned
-        # half round settles it (Tesseract's own orientation guess is unsure
-        # on pages with little text: confidence 2-3 on a three-line page).
-        retry = _read(_turned(gray, (rotation + 180) % 360), dpi, engine)
+    # Words read badly: the page may be the other way up (or not turned after
+    # all). Reading it the other ways settles it, where Tesseract's own
+    # orientation guess is unsure (confidence 2-3 on a three-line page).
+    for turn in ([(rotation + 180) % 360] + ([0] if rotation in (90, 270) else [])):
+        if not page.doubtful:
+            break
+        retry = _read(_turned(gray, turn), dpi, engine)
         if retry.mean_confidence > page.mean_confidence:
-            page, rotation = retry, (rotation + 180) % 360
+            page, rotation = retry, turn
 
     scale = 72.0 / dpi if dpi else 1.0
     frame = PointFrame(page.image.width * scale, page.image.height * scale, rotation)
@@ -183,6 +185,8 @@ def _first_turn(engine: TesseractEngine, gray) -> int:
     (the common case, and no OSD cost). Lines running down mean a quarter
     turn for sure, so OSD only has to pick which one, whatever its confidence.
     """
+    if gray.width >= 3 * gray.height:
+        return 0  # a strip holding a line or two: its profiles say nothing, and pages are not that wide
     direction = _line_direction(gray)
     if direction == "horizontal":
         return 0
