@@ -33,6 +33,9 @@ DIRECTION_MARGIN = 1.15
 # (measured: 0.96 upright, 0.38 for the same page turned 180 degrees).
 DOUBTFUL_CONFIDENCE = 0.6
 MIN_WORDS_TO_DOUBT = 5
+# Punctuation-only "words" below this confidence are specks (measured: a gutter
+# speck read as '_' at 0.16; real dashes, '=' and '©' at 0.7-0.97).
+SPECK_CONFIDENCE = 0.5
 # Skew below this is not worth a resampling pass.
 MIN_DESKEW_DEGREES = 0.05
 # A table ruling is at least this long (inches); shorter strokes are glyph parts.
@@ -265,7 +268,18 @@ def _glyphs(line: OcrLine, scale: float) -> list[Glyph]:
     size = line.font_px * scale
     top, bottom = line.box[1] * scale, line.box[3] * scale
     return [Glyph(w.text + " ", w.box[0] * scale, top, w.box[2] * scale, bottom, size, False, w.confidence)
-            for w in line.words]
+            for w in line.words if not _speck(w)]
+
+
+def _speck(word) -> bool:
+    """A dust speck or stroke read as '_', '|' or '.': punctuation alone, read with low confidence,
+    or a lone '_' or '|' (prose has neither on its own; a form's blank is a longer run of '_').
+
+    Left in, it bridges a column gutter and joins two columns' lines.
+    """
+    if len(word.text) <= 2 and set(word.text) <= set("_|"):
+        return True
+    return word.confidence < SPECK_CONFIDENCE and not any(ch.isalnum() for ch in word.text)
 
 
 def _ruled_grids(horizontal, vertical, glyphs: list[Glyph]) -> list[Grid]:

@@ -109,3 +109,15 @@ def test_corpus_three_line_page_turned_any_way_is_read(engine, corpus, turned):
     result = _ocr(engine, image, dpi)
     truth = (corpus / "scans" / "docling__ocr_test.md").read_text()
     assert cer(result.text, truth) <= 0.02
+
+
+def test_specks_are_dropped_and_real_punctuation_kept():
+    from docpipe.engines.ocr import _glyphs
+    from docpipe.engines.tesseract import OcrLine, OcrWord
+
+    # Measured on a generated heavy scan: a gutter speck read as '_' (0.55) joined two columns.
+    words = [OcrWord("than", (0, 0, 80, 40), 0.8), OcrWord("_", (100, 0, 140, 40), 0.55),
+             OcrWord(".", (150, 0, 155, 40), 0.2), OcrWord("—", (160, 0, 200, 40), 0.91),
+             OcrWord("Of", (210, 0, 250, 40), 0.94), OcrWord("a", (260, 0, 280, 40), 0.3)]
+    kept = [g.c.strip() for g in _glyphs(OcrLine(words, (0, 0, 280, 40), 40.0), 0.24)]
+    assert kept == ["than", "—", "Of", "a"]
