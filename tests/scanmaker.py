@@ -53,8 +53,8 @@ def text_page(columns: int = 1, size: float = 11, paragraphs=PARAGRAPHS) -> tupl
     return doc, "\n".join(truth)
 
 
-def table_page(rows: list[list[str]], size: float = 11) -> pymupdf.Document:
-    """A fully ruled table with an outer frame, one text line per cell."""
+def table_page(rows: list[list[str]], size: float = 11, side_rules: bool = True) -> pymupdf.Document:
+    """A ruled table, one text line per cell; without `side_rules` its left and right edges are open."""
     doc = pymupdf.open()
     page = doc.new_page(width=612, height=792)
     widths = [max(pymupdf.Font("helv").text_length(r[c], fontsize=size) for r in rows) + 24
@@ -70,7 +70,7 @@ def table_page(rows: list[list[str]], size: float = 11) -> pymupdf.Document:
     bottom = y0 + len(rows) * row_h
     for r in range(len(rows) + 1):
         page.draw_line((xs[0], y0 + r * row_h), (xs[-1], y0 + r * row_h), width=1.2)
-    for x in xs:
+    for x in xs if side_rules else xs[1:-1]:
         page.draw_line((x, y0), (x, bottom), width=1.2)
     return doc
 

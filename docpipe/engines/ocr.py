@@ -87,7 +87,8 @@ class _PageRead:
 
     @property
     def ruled(self) -> bool:
-        return len(self.horizontal) >= 3 and len(self.vertical) >= 3
+        # One inner vertical is enough: tables open at both sides are closed by their frame.
+        return len(self.horizontal) >= 3 and len(self.vertical) >= 1
 
     @property
     def mean_confidence(self) -> float:

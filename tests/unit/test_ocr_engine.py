@@ -54,10 +54,12 @@ def test_two_columns_are_read_column_by_column(engine):
     assert result.text.index(" ".join(column_two)) > result.text.index(PARAGRAPHS[2].split()[-1])
 
 
-def test_ruled_table_on_a_scan(engine):
+@pytest.mark.parametrize("side_rules", [True, False])
+def test_ruled_table_on_a_scan(engine, side_rules):
     rows = [["Region", "Units", "Revenue"], ["North", "1,204", "$45,310.50"], ["South", "987", "$38,002.75"],
             ["East", "2,311", "$91,448.00"], ["West", "640", "$22,120.10"]]
-    result = _ocr(engine, scan(table_page(rows), dpi=300, skew=0.7, noise=0.001, blur=0.5), dpi=300)
+    page = table_page(rows, side_rules=side_rules)
+    result = _ocr(engine, scan(page, dpi=300, skew=0.7, noise=0.001, blur=0.5), dpi=300)
     assert len(result.tables) == 1
     table = result.tables[0]
     assert (table.n_rows, table.n_cols) == (5, 3)
