@@ -27,8 +27,8 @@ class PageFrame(Protocol):
 class PointFrame:
     """An upright page of `width` x `height` points (an OCR'd image, once turned upright)."""
 
-    def __init__(self, width: float, height: float, rotation: int = 0):
-        self.width, self.height, self.rotation = width, height, rotation
+    def __init__(self, width: float, height: float):
+        self.width, self.height = width, height
 
     def fraction(self, box) -> list[float]:
         return fraction(box, self.width, self.height)

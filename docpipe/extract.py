@@ -23,6 +23,8 @@ OcrProvider = Optional[Callable[[], "TesseractEngine"]]  # noqa: F821
 
 
 def extract_unit(unit: WorkUnit, config: RunConfig, ocr: OcrProvider = None) -> list[PageResult]:
+    if config.engine == "text":
+        ocr = None  # forced: pages that need OCR become clear error rows
     try:
         data = read_bytes(unit.source)
     except OSError as exc:
@@ -86,9 +88,8 @@ def _image_pages(unit: WorkUnit, data: bytes, config: RunConfig, ocr: OcrProvide
             image.seek(index)
             check_pixels(image.width, image.height, config.limits)
             scale = 72.0 / dpi if dpi else 1.0
-            if config.engine == "text" or ocr is None:
-                why = "page image; run with --engine auto or ocr" if config.engine == "text" else "page image"
-                result = _needs_ocr(unit, index, image.width * scale, image.height * scale, why)
+            if ocr is None:
+                result = _needs_ocr(unit, index, image.width * scale, image.height * scale, "page image", config)
             else:
                 from docpipe.engines.ocr import ocr_page
 
@@ -118,9 +119,8 @@ def _image_dpi(image) -> Optional[float]:
 
 def _ocr_pdf_page(unit: WorkUnit, index: int, page, data: bytes, config: RunConfig, ocr: OcrProvider,
                   why: str) -> PageResult:
-    if config.engine == "text" or ocr is None:
-        hint = "; run with --engine auto or ocr" if config.engine == "text" else ""
-        return _needs_ocr(unit, index, page.rect.width, page.rect.height, why + hint)
+    if ocr is None:
+        return _needs_ocr(unit, index, page.rect.width, page.rect.height, why, config)
     from docpipe.engines.ocr import hidden_words_match, ocr_page
     from docpipe.engines.text import extract_page
     from docpipe.render import render_for_ocr
@@ -147,11 +147,13 @@ def _displayed_words(page) -> list[tuple[str, tuple[float, float, float, float]]
     return words
 
 
-def _needs_ocr(unit: WorkUnit, index: int, width: float, height: float, why: str) -> PageResult:
+def _needs_ocr(unit: WorkUnit, index: int, width: float, height: float, why: str,
+               config: RunConfig) -> PageResult:
+    hint = "; run with --engine auto or ocr" if config.engine == "text" else ""
     return PageResult(
         doc_id=unit.doc_id, source=unit.source, page=index + 1, width=width, height=height,
         status="error", error_kind="engine_unavailable",
-        error=f"page needs OCR ({why}); no OCR engine in this run",
+        error=f"page needs OCR ({why}{hint}); no OCR engine in this run",
     )
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
-import io
 import posixpath
 from typing import Iterator, Optional
 

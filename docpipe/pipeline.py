@@ -101,8 +101,7 @@ class PageWorker:
         return self._ocr
 
     def __call__(self, batch: pa.Table) -> pa.Table:
-        ocr = None if self.config.engine == "text" else self.ocr_engine
-        return extract_and_write_batch(batch, self.config, ocr)
+        return extract_and_write_batch(batch, self.config, self.ocr_engine)
 
 
 _PROBE_SCHEMA = pa.schema([

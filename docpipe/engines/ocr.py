@@ -61,7 +61,7 @@ def ocr_page(image, dpi: Optional[float], engine: TesseractEngine, *, doc_id: st
             page, rotation = retry, turn
 
     scale = 72.0 / dpi if dpi else 1.0
-    frame = PointFrame(page.image.width * scale, page.image.height * scale, rotation)
+    frame = PointFrame(page.image.width * scale, page.image.height * scale)
     runs = [_glyphs(line, scale) for line in page.lines]
     segments = layout.line_segments(runs)
     grids: list[Grid] = []
