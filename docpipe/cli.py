@@ -9,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from docpipe.config import Limits, RenderConfig, RunConfig
+from docpipe.config import DEFAULT_VLM_MODEL, Limits, RenderConfig, RunConfig, VlmConfig
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="PDFs and page images to Parquet, on Ray Data.")
@@ -25,7 +25,8 @@ def run(
     input: str = typer.Argument(..., help="A file, a folder (searched recursively), a glob, or a URI."),
     out: str = typer.Option(..., "--out", "-o", help="Output folder or URI for the Parquet datasets."),
     engine: str = typer.Option(
-        "auto", help="auto (text layer when usable, else OCR) | text | ocr: force one engine for every page."),
+        "auto", help="auto (text layer when usable, else the VLM when configured, else OCR) | text | ocr | vlm: "
+        "force one engine for every page."),
     ocr_lang: str = typer.Option("eng", help="Tesseract languages, joined by '+', e.g. eng+deu."),
     ocr_dpi: int = typer.Option(300, min=72, max=1200, help="DPI at which PDF pages are rendered for OCR."),
     workers: Optional[int] = typer.Option(
@@ -43,6 +44,28 @@ def run(
     max_pages: int = typer.Option(Limits().max_pages, help="Documents with more pages are too_large."),
     max_file_mb: float = typer.Option(Limits().max_file_bytes / 2**20, help="Larger files are too_large."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress line."),
+    vlm_url: Optional[str] = typer.Option(
+        None, help="OpenAI-compatible server for the VLM (http://host:port/v1); without it, vLLM runs in process."),
+    vlm_in_process: bool = typer.Option(
+        False, "--vlm-in-process", help="Configure the in-process vLLM for --engine auto (pages without a usable "
+        "text layer go to it instead of OCR)."),
+    model: str = typer.Option(DEFAULT_VLM_MODEL, help="VLM: model name on the server, or HF id / local path."),
+    vlm_api_key_env: str = typer.Option("DOCPIPE_VLM_API_KEY", help="Environment variable with the server's key."),
+    vlm_json_mode: str = typer.Option(
+        "structured_outputs", help="structured_outputs (vLLM) | response_format (OpenAI standard, NIM)."),
+    vlm_concurrency: int = typer.Option(8, min=1, help="Requests in flight per server worker."),
+    vlm_timeout: float = typer.Option(300.0, min=1, help="Seconds per VLM request."),
+    vlm_attempts: int = typer.Option(2, min=1, help="Tries per page (each retry samples hotter) before fallback."),
+    max_tokens: int = typer.Option(6144, min=64, help="Tokens per page answer."),
+    max_tiles: int = typer.Option(12, min=1, max=12, help="512x512 tiles per page image (max_num_tiles)."),
+    vlm_hints: bool = typer.Option(False, "--vlm-hints", help="Put the page's text-layer or OCR lines in the prompt."),
+    vlm_workers: int = typer.Option(1, min=1, help="vLLM engines (in process) or server client workers."),
+    gpus_per_worker: int = typer.Option(1, min=1, help="GPUs per vLLM engine (tensor parallel)."),
+    max_model_len: int = typer.Option(32768, min=1024, help="vLLM context length."),
+    vlm_batch_size: int = typer.Option(16, min=1, help="Pages per batch sent to a vLLM engine."),
+    schema: Optional[str] = typer.Option(
+        None, help="Fill a pydantic model per document: FILE.py:Model or module:Model (writes OUT/extractions)."),
+    schema_pages: int = typer.Option(8, min=1, help="Page images per document sent for --schema."),
 ) -> None:
     """Extract every page of INPUT into OUT/pages and OUT/documents."""
     from pydantic import ValidationError
@@ -51,15 +74,24 @@ def run(
     from docpipe.ingest import InputError
     from docpipe.pipeline import run as run_pipeline
     from docpipe.sink import OutputError
+    from docpipe.vlm.server import VlmUnavailable
 
     try:
+        vlm = None
+        if engine == "vlm" or vlm_url or vlm_in_process or schema:
+            vlm = VlmConfig(
+                url=vlm_url, model=model, api_key_env=vlm_api_key_env, json_mode=vlm_json_mode,
+                concurrency=vlm_concurrency, timeout_s=vlm_timeout, attempts=vlm_attempts, max_tokens=max_tokens,
+                max_tiles=max_tiles, hints=vlm_hints, workers=vlm_workers, gpus_per_worker=gpus_per_worker,
+                max_model_len=max_model_len, batch_size=vlm_batch_size, schema_ref=schema, schema_pages=schema_pages,
+            )
         config = RunConfig(
             input=input, out=out, engine=engine, ocr_lang=ocr_lang, ocr_dpi=ocr_dpi, workers=workers,
             password=password, address=address, num_cpus=num_cpus, pages_per_unit=pages_per_task, save_images=save_images,
             progress=not quiet,
             limits=Limits(max_pixels=max_pixels, max_pages=max_pages,
                           max_file_bytes=int(max_file_mb * 2**20)),
-            render=RenderConfig(renderer=renderer, dpi=dpi, image_format=image_format),
+            render=RenderConfig(renderer=renderer, dpi=dpi, image_format=image_format), vlm=vlm,
         )
     except ValidationError as exc:
         first = exc.errors()[0]
@@ -72,7 +104,7 @@ def run(
             _fail("--renderer poppler needs poppler-utils (apt-get install poppler-utils; brew install poppler)")
     try:
         summary = run_pipeline(config)
-    except (InputError, OutputError, TesseractUnavailable) as exc:
+    except (InputError, OutputError, TesseractUnavailable, VlmUnavailable) as exc:
         _fail(str(exc))
     _print_summary(summary)
 

@@ -27,11 +27,41 @@ class RenderConfig(BaseModel):
     image_format: Literal["png", "jpeg"] = "png"
 
 
+DEFAULT_VLM_MODEL = "nvidia/NVIDIA-Nemotron-Nano-12B-v2-VL-FP8"
+
+
+class VlmConfig(BaseModel):
+    """The vision-language model: a running OpenAI-compatible server (`url`), or vLLM in process on Ray GPU workers."""
+
+    url: Optional[str] = Field(None, description="OpenAI-compatible base URL (.../v1); None: vLLM in process")
+    model: str = Field(DEFAULT_VLM_MODEL, description="model name on the server, or HF id / local path for vLLM")
+    api_key_env: str = Field("DOCPIPE_VLM_API_KEY", description="environment variable holding the server's API key")
+    json_mode: Literal["structured_outputs", "response_format"] = Field(
+        "structured_outputs",
+        description="how the JSON schema is sent: vLLM's structured_outputs, or OpenAI's response_format",
+    )
+    concurrency: int = Field(8, ge=1, description="requests in flight per server worker")
+    timeout_s: float = Field(300.0, gt=0, description="per request")
+    http_retries: int = Field(4, ge=0, description="retries with backoff on 429, 5xx, timeouts")
+    attempts: int = Field(2, ge=1, description="tries per page; each retry samples at a higher temperature")
+    max_tokens: int = Field(6144, ge=64, description="per page answer")
+    max_tiles: int = Field(12, ge=1, le=12, description="512x512 tiles per image (mm_processor_kwargs max_num_tiles)")
+    hints: bool = Field(False, description="put the text-layer or OCR lines of the page in the prompt")
+    workers: int = Field(1, ge=1, description="vLLM engines (in process) or server client workers")
+    gpus_per_worker: int = Field(1, ge=1, description="GPUs per vLLM engine (tensor parallel size)")
+    max_model_len: int = Field(32768, ge=1024, description="vLLM context length")
+    batch_size: int = Field(16, ge=1, description="pages per batch sent to a vLLM engine")
+    schema_ref: Optional[str] = Field(None, description="FILE.py:Model or module:Model to fill per document")
+    schema_pages: int = Field(8, ge=1, description="page images per document sent for schema extraction")
+
+
 class RunConfig(BaseModel):
     input: str
     out: str
-    engine: Literal["auto", "text", "ocr"] = Field(
-        "auto", description="auto: text layer when usable, else OCR; text or ocr: that engine for every page",
+    engine: Literal["auto", "text", "ocr", "vlm"] = Field(
+        "auto",
+        description="auto: text layer when usable, else the VLM when configured, else OCR; "
+        "text, ocr or vlm: that engine for every page",
     )
     ocr_lang: str = Field("eng", description="Tesseract languages, joined by '+' (eng+deu)")
     ocr_dpi: int = Field(300, ge=72, le=1200, description="DPI at which PDF pages are rendered for OCR")
@@ -49,3 +79,9 @@ class RunConfig(BaseModel):
     progress: bool = True
     limits: Limits = Limits()
     render: RenderConfig = RenderConfig()
+    vlm: Optional[VlmConfig] = Field(None, description="configured: pages that need more than a text layer go to it")
+
+    @property
+    def vlm_pages(self) -> bool:
+        """Do pages go to the VLM in this run (all of them, or those without a usable text layer)?"""
+        return self.vlm is not None and self.engine in ("auto", "vlm")

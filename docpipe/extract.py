@@ -2,8 +2,10 @@
 
 A plain function over records (WorkUnit -> PageResult list), so it is tested
 without Ray; `pipeline.py` maps it over units inside Ray Data workers. Routing
-(`--engine auto`): the text layer when it is usable, else OCR. Every failure
-on a page becomes that page's error row; nothing here raises for bad input.
+(`--engine auto`): the text layer when it is usable, else the VLM when one is
+configured (the page leaves as a VlmPageTask, answered by a later stage),
+else OCR. Every failure on a page becomes that page's error row; nothing here
+raises for bad input.
 """
 
 from __future__ import annotations
@@ -15,14 +17,14 @@ from typing import Callable, Iterator, Optional
 from docpipe.config import RunConfig
 from docpipe.documents import DocumentError, open_image, open_pdf
 from docpipe.ingest import PDF, WorkUnit, read_bytes
-from docpipe.records import PageResult
+from docpipe.records import PageResult, VlmPageTask
 from docpipe.route import NeedsOcr
 
 # Gives the worker's OCR engine, created on first use; None: no OCR in this run.
 OcrProvider = Optional[Callable[[], "TesseractEngine"]]  # noqa: F821
 
 
-def extract_unit(unit: WorkUnit, config: RunConfig, ocr: OcrProvider = None) -> list[PageResult]:
+def extract_unit(unit: WorkUnit, config: RunConfig, ocr: OcrProvider = None) -> list[PageResult | VlmPageTask]:
     if config.engine == "text":
         ocr = None  # forced: pages that need OCR become clear error rows
     try:
@@ -57,13 +59,19 @@ def _pdf_pages(unit: WorkUnit, data: bytes, config: RunConfig, ocr: OcrProvider)
                 page = doc.load_page(index)
                 # Reject absurd geometry before any engine touches the page.
                 fit_dpi(page.rect.width, page.rect.height, 72, config.limits)
-                if config.engine == "ocr":
+                if config.engine == "vlm":
+                    result = _vlm_task(unit, index, page, _pdf_hints(unit, index, page, data, config, ocr), config)
+                elif config.engine == "ocr":
                     result = _ocr_pdf_page(unit, index, page, data, config, ocr, "--engine ocr")
                 else:
                     try:
                         result = extract_page(page, doc_id=unit.doc_id, source=unit.source, page_number=index + 1)
                     except NeedsOcr as needs:
-                        result = _ocr_pdf_page(unit, index, page, data, config, ocr, needs.reason)
+                        if config.vlm_pages:
+                            hints = _pdf_hints(unit, index, page, data, config, ocr)
+                            result = _vlm_task(unit, index, page, hints, config)
+                        else:
+                            result = _ocr_pdf_page(unit, index, page, data, config, ocr, needs.reason)
                 if config.save_images:
                     result.image_path = _save_pdf_image(unit, index, page, data, config)
             except DocumentError as exc:
@@ -88,13 +96,16 @@ def _image_pages(unit: WorkUnit, data: bytes, config: RunConfig, ocr: OcrProvide
             image.seek(index)
             check_pixels(image.width, image.height, config.limits)
             scale = 72.0 / dpi if dpi else 1.0
-            if ocr is None:
+            if config.vlm_pages:
+                hints = None
+                if config.vlm.hints and ocr is not None:
+                    hints = _lines_of(_ocr_image(unit, index, image, dpi, ocr))
+                result = _vlm_task(unit, index, image, hints, config,
+                                   size=(image.width * scale, image.height * scale))
+            elif ocr is None:
                 result = _needs_ocr(unit, index, image.width * scale, image.height * scale, "page image", config)
             else:
-                from docpipe.engines.ocr import ocr_page
-
-                result = ocr_page(image, dpi, ocr(), doc_id=unit.doc_id, source=unit.source,
-                                  page_number=index + 1)
+                result = _ocr_image(unit, index, image, dpi, ocr)
             if config.save_images:
                 encoded = render_image_frame(image, index, config.render, config.limits)
                 result.image_path = _save_image(unit, index, encoded, config)
@@ -104,6 +115,43 @@ def _image_pages(unit: WorkUnit, data: bytes, config: RunConfig, ocr: OcrProvide
             result = _page_error(unit, index, "corrupt", f"{type(exc).__name__}: {exc}")
         result.elapsed_ms = (time.perf_counter() - started) * 1000
         yield result
+
+
+def _ocr_image(unit: WorkUnit, index: int, image, dpi: Optional[float], ocr: OcrProvider) -> PageResult:
+    from docpipe.engines.ocr import ocr_page
+
+    return ocr_page(image, dpi, ocr(), doc_id=unit.doc_id, source=unit.source, page_number=index + 1)
+
+
+def _vlm_task(unit: WorkUnit, index: int, page_or_image, hints: Optional[list[str]], config: RunConfig,
+              size: Optional[tuple[float, float]] = None) -> VlmPageTask:
+    """The page as the VLM will see it; `size` in points for an image (a PDF page knows its own)."""
+    from docpipe.render import render_for_vlm
+
+    if size is None:
+        size = (page_or_image.rect.width, page_or_image.rect.height)
+    return VlmPageTask(doc_id=unit.doc_id, source=unit.source, mime=unit.mime, page=index + 1, width=size[0], height=size[1],
+                       rotation=getattr(page_or_image, "rotation", 0),
+                       image=render_for_vlm(page_or_image, config.vlm.max_tiles), hints=hints)
+
+
+def _pdf_hints(unit: WorkUnit, index: int, page, data: bytes, config: RunConfig,
+               ocr: OcrProvider) -> Optional[list[str]]:
+    """--vlm-hints: the page's text-layer lines, or its OCR lines when the text layer is unusable."""
+    if not config.vlm.hints:
+        return None
+    from docpipe.engines.text import extract_page
+
+    try:
+        return _lines_of(extract_page(page, doc_id=unit.doc_id, source=unit.source, page_number=index + 1))
+    except NeedsOcr as needs:
+        if ocr is None:
+            return None
+        return _lines_of(_ocr_pdf_page(unit, index, page, data, config, ocr, needs.reason))
+
+
+def _lines_of(result: PageResult) -> list[str]:
+    return [line.text for line in result.lines]
 
 
 def _image_dpi(image) -> Optional[float]:

@@ -35,7 +35,7 @@ from docpipe.arrow import DOCUMENTS_SCHEMA, PAGES_SCHEMA, to_table
 from docpipe.config import RunConfig
 from docpipe.ingest import OCR_PAGE_COST, DocumentProbe, WorkUnit, discover, probe, split_units, unit_cost
 from docpipe.progress import Progress
-from docpipe.records import DocumentResult, PageResult
+from docpipe.records import DocumentResult, PageResult, VlmPageTask
 from docpipe.sink import DOCUMENTS_DIR, PAGES_DIR, prepare_output, write_table
 
 SUMMARY_COLUMNS = ["doc_id", "source", "page", "engine", "status", "error_kind", "error", "elapsed_ms"]
@@ -67,12 +67,18 @@ def extract_and_write_batch(batch: pa.Table, config: RunConfig, ocr=None) -> pa.
     from docpipe.extract import extract_unit
 
     pages: list[PageResult] = []
+    vlm_tasks: list[VlmPageTask] = []
     for bundle in batch.column("units").to_pylist():
         for unit_json in bundle:
-            pages.extend(extract_unit(WorkUnit.model_validate_json(unit_json), config, ocr))
+            for result in extract_unit(WorkUnit.model_validate_json(unit_json), config, ocr):
+                (vlm_tasks if isinstance(result, VlmPageTask) else pages).append(result)
     table = to_table(pages, PAGES_SCHEMA)
     if table.num_rows:
         write_table(config.out, PAGES_DIR, table)
+    if config.vlm_pages:
+        from docpipe.vlm.stages import task_rows
+
+        return task_rows(table.select(SUMMARY_COLUMNS).to_pylist(), vlm_tasks)
     return table.select(SUMMARY_COLUMNS)
 
 
@@ -171,7 +177,7 @@ def _quiet_ray_data() -> None:
 
 
 def run(config: RunConfig, progress: Optional[Progress] = None) -> RunSummary:
-    """Run the whole pipeline; raises InputError, OutputError, TesseractUnavailable (run-level problems only)."""
+    """Run the whole pipeline; raises InputError, OutputError, TesseractUnavailable, VlmUnavailable (run-level only)."""
     started = time.perf_counter()
     files = discover(config.input)
     prepare_output(config.out)
@@ -180,6 +186,14 @@ def run(config: RunConfig, progress: Optional[Progress] = None) -> RunSummary:
         from docpipe.engines.tesseract import check_languages
 
         check_languages(config.ocr_lang)
+    if config.vlm is not None:
+        from docpipe.vlm.inprocess import check_vllm
+        from docpipe.vlm.server import check_server
+
+        if config.vlm.url:
+            check_server(config.vlm)
+        else:
+            check_vllm(config.vlm)
     run_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
     progress = progress or Progress(enabled=config.progress)
     summary = RunSummary(run_id=run_id, out=config.out)
@@ -188,6 +202,10 @@ def run(config: RunConfig, progress: Optional[Progress] = None) -> RunSummary:
         import ray.data
 
         _quiet_ray_data()
+        if config.vlm is not None and config.vlm.url is None:
+            from docpipe.vlm.inprocess import check_gpus
+
+            check_gpus(config.vlm, ray.cluster_resources().get("GPU", 0))
         config_dict = config.model_dump()
         probes = _probe_all(ray, files, config_dict)
         progress.start(documents=len(probes), pages=sum(p.n_pages or 0 for p in probes if not p.error_kind))
@@ -229,20 +247,80 @@ def _workers(ray, config: RunConfig) -> int:
 
 def _extract_all(ray, units: list[WorkUnit], pages_per_task: int, config_dict: dict, workers: int,
                  progress: Progress) -> list[dict]:
-    bundles = bundle_units(units, pages_per_task)
-    if not bundles:
-        return []
-    dataset = ray.data.from_items([{"units": b} for b in bundles],
-                                  override_num_blocks=min(len(bundles), 10_000))
-    summaries = dataset.map_batches(
-        PageWorker, fn_constructor_kwargs={"config": config_dict}, batch_size=1, batch_format="pyarrow",
-        compute=ray.data.ActorPoolStrategy(size=min(workers, len(bundles))), num_cpus=1,
-    )
+    if RunConfig.model_validate(config_dict).vlm_pages:
+        return _extract_with_vlm(ray, units, pages_per_task, config_dict, workers, progress)
+    summaries = _page_stage(ray, units, pages_per_task, config_dict, workers, cpus_per_worker=1)
     rows = []
-    for row in summaries.iter_rows():
+    for row in summaries.iter_rows() if summaries is not None else ():
         rows.append(row)
         progress.page_done(row)
     return rows
+
+
+def _page_stage(ray, units: list[WorkUnit], pages_per_task: int, config_dict: dict, workers: int,
+                cpus_per_worker: float):
+    bundles = bundle_units(units, pages_per_task)
+    if not bundles:
+        return None
+    dataset = ray.data.from_items([{"units": b} for b in bundles],
+                                  override_num_blocks=min(len(bundles), 10_000))
+    return dataset.map_batches(
+        PageWorker, fn_constructor_kwargs={"config": config_dict}, batch_size=1, batch_format="pyarrow",
+        compute=ray.data.ActorPoolStrategy(size=min(workers, len(bundles))), num_cpus=cpus_per_worker,
+    )
+
+
+def _extract_with_vlm(ray, units: list[WorkUnit], pages_per_task: int, config_dict: dict, workers: int,
+                      progress: Progress) -> list[dict]:
+    """Pages -> VLM answers -> parsed pages, in passes: a page whose answer failed goes again, hotter.
+
+    Each pass streams: the page workers render VLM pages (and finish the
+    others), the answer stage asks the model, the finish worker parses and
+    writes. A page still failing on the last pass falls back to the text
+    layer or OCR. Passes rather than a loop inside one stage because
+    ray.data.llm's processor answers each row once.
+    """
+    from docpipe.vlm.stages import FinishWorker
+
+    vlm = RunConfig.model_validate(config_dict).vlm
+    mime_of = {u.source: u.mime for u in units}
+    rows: list[dict] = []
+    for attempt in range(vlm.attempts):
+        # The model is the bottleneck: page workers mostly render and wait, so half a
+        # CPU each leaves room for the finish worker on a small machine.
+        dataset = _page_stage(ray, units, pages_per_task, config_dict, workers, cpus_per_worker=0.5)
+        if dataset is None:
+            break
+        dataset = _answer_stage(ray, dataset, config_dict, vlm, attempt)
+        dataset = dataset.map_batches(
+            FinishWorker, fn_constructor_kwargs={"config": config_dict, "last_attempt": attempt == vlm.attempts - 1},
+            batch_size=8, batch_format="pyarrow", compute=ray.data.ActorPoolStrategy(size=1), num_cpus=0.5,
+        )
+        retry = []
+        for row in dataset.iter_rows():
+            if row["status"] == "retry":
+                retry.append(WorkUnit(source=row["source"], doc_id=row["doc_id"], mime=mime_of[row["source"]],
+                                      page_start=row["page"] - 1, page_stop=row["page"]))
+            else:
+                rows.append(row)
+                progress.page_done(row)
+        units, pages_per_task = retry, 1
+    return rows
+
+
+def _answer_stage(ray, dataset, config_dict: dict, vlm, attempt: int):
+    if vlm.url is None:
+        from docpipe.vlm.inprocess import build_page_processor
+
+        return build_page_processor(vlm, attempt)(dataset)
+    from docpipe.vlm.stages import ServerAnswerer
+
+    # Network-bound: each worker keeps `concurrency` requests in flight and needs no CPU of its own.
+    return dataset.map_batches(
+        ServerAnswerer, fn_constructor_kwargs={"config": config_dict, "attempt": attempt},
+        batch_size=vlm.concurrency, batch_format="pyarrow",
+        compute=ray.data.ActorPoolStrategy(size=vlm.workers), num_cpus=0,
+    )
 
 
 def _documents(probes: list[DocumentProbe], page_rows: list[dict], run_id: str) -> list[DocumentResult]:

@@ -108,3 +108,19 @@ class DocumentResult(_Record):
     run_id: str
     docpipe_version: str
     elapsed_s: float = 0.0
+
+
+class VlmPageTask(_Record):
+    """A page on its way to the VLM (not output): the image it will see, and how to place the answer."""
+
+    doc_id: str
+    source: str
+    mime: str
+    page: Int32
+    width: Optional[Float32] = None
+    height: Optional[Float32] = None
+    rotation: Int32 = 0
+    image: bytes = Field(description="PNG sized for the model's 512x512 tiling")
+    hints: Optional[list[str]] = Field(None, description="text-layer or OCR lines for the prompt (--vlm-hints)")
+    elapsed_ms: Float32 = 0.0
+    image_path: Optional[str] = None

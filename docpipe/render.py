@@ -101,3 +101,28 @@ def render_image_frame(image, frame: int, config: RenderConfig, limits: Limits) 
     if mode not in ("1", "L", "RGB"):
         image = image.convert("RGB")
     return encode(image, config.image_format)
+
+
+def render_for_vlm(page_or_image, max_tiles: int) -> bytes:
+    """PNG of a PDF page (as displayed) or an image frame, at the size the VLM's tiling uses as is.
+
+    PNG, not JPEG: compression artefacts around small glyphs cost the model
+    more than the bytes save. The size depends only on the page's shape, so
+    no DPI or pixel limit applies (12 tiles are 3.1 megapixels at most).
+    """
+    from docpipe.vlm.request import image_size_for_tiles
+
+    if hasattr(page_or_image, "get_pixmap"):  # a PyMuPDF page
+        import pymupdf
+
+        rect = page_or_image.rect
+        width, height = image_size_for_tiles(rect.width, rect.height, max_tiles)
+        matrix = pymupdf.Matrix(width / rect.width, height / rect.height)
+        pixmap = page_or_image.get_pixmap(matrix=matrix, colorspace=pymupdf.csRGB, alpha=False)
+        return pixmap.tobytes("png")
+    from PIL import Image
+
+    image = page_or_image
+    width, height = image_size_for_tiles(image.width, image.height, max_tiles)
+    image = image.convert("RGB" if image.mode not in ("1", "L") else "L")
+    return encode(image.resize((width, height), Image.Resampling.LANCZOS), "png")

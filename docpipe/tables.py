@@ -57,20 +57,25 @@ class Grid:
         return "\n".join(lines)
 
     def to_html(self) -> str:
-        out = ["<table>"]
-        for row in range(self.n_rows):
-            out.append("<tr>")
-            for cell in sorted((c for c in self.cells if c.row == row), key=lambda c: c.col):
-                attrs = ""
-                if cell.row_span > 1:
-                    attrs += f' rowspan="{cell.row_span}"'
-                if cell.col_span > 1:
-                    attrs += f' colspan="{cell.col_span}"'
-                body = html.escape(cell.text).replace("\n", "<br>")
-                out.append(f"<td{attrs}>{body}</td>")
-            out.append("</tr>")
-        out.append("</table>")
-        return "".join(out)
+        return table_html(self.cells, self.n_rows)
+
+
+def table_html(cells, n_rows: int) -> str:
+    """HTML of cells that have row, col, row_span, col_span and text (any engine's)."""
+    out = ["<table>"]
+    for row in range(n_rows):
+        out.append("<tr>")
+        for cell in sorted((c for c in cells if c.row == row), key=lambda c: c.col):
+            attrs = ""
+            if cell.row_span > 1:
+                attrs += f' rowspan="{cell.row_span}"'
+            if cell.col_span > 1:
+                attrs += f' colspan="{cell.col_span}"'
+            body = html.escape(cell.text).replace("\n", "<br>")
+            out.append(f"<td{attrs}>{body}</td>")
+        out.append("</tr>")
+    out.append("</table>")
+    return "".join(out)
 
 
 def cluster_edges(values: Sequence[float], tolerance: float = 2.0) -> list[float]:

@@ -1,0 +1,127 @@
+"""vLLM in process on Ray GPU workers, through `ray.data.llm` (vLLMEngineProcessorConfig + build_processor).
+
+Ray Data's own LLM processor runs the engines, batching and GPU placement;
+docpipe only says how to build each request from a page row and how to read
+the answer back. vllm, torch and transformers are imported by Ray inside the
+engine actors, never by `import docpipe`.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import json
+
+from docpipe.config import VlmConfig
+from docpipe.vlm.server import VlmUnavailable
+
+# Checkpoints quantized with NVIDIA ModelOpt name their vLLM quantization method.
+_QUANTIZATION = {"-FP8": "modelopt", "-NVFP4": "modelopt_fp4"}
+
+
+def check_vllm(vlm: VlmConfig) -> None:
+    """Fail before any work when vLLM is not installed (checked without importing it)."""
+    if importlib.util.find_spec("vllm") is None:
+        raise VlmUnavailable(
+            "the VLM engine needs vllm to run the model in process (pip install 'docpipe[vllm]'), "
+            "or a running OpenAI-compatible server given with --vlm-url http://host:port/v1")
+
+
+def check_gpus(vlm: VlmConfig, cluster_gpus: float) -> None:
+    if cluster_gpus < vlm.gpus_per_worker:
+        raise VlmUnavailable(
+            f"the Ray cluster has {cluster_gpus:g} GPUs and each vLLM engine needs {vlm.gpus_per_worker}; "
+            "join a GPU cluster with --address, or use --vlm-url")
+
+
+def quantization(model: str) -> str | None:
+    name = model.rstrip("/").rsplit("/", 1)[-1].upper()
+    return next((method for suffix, method in _QUANTIZATION.items() if suffix in name), None)
+
+
+def engine_kwargs(vlm: VlmConfig) -> dict:
+    """vLLM engine arguments for Nemotron Nano 12B V2 VL (and models like it)."""
+    kwargs = {
+        "trust_remote_code": True,  # NemotronH_Nano_VL_V2 ships its own model code
+        "limit_mm_per_prompt": {"image": 1},
+        "mm_processor_kwargs": {"max_num_tiles": vlm.max_tiles},
+        "max_model_len": vlm.max_model_len,
+        "tensor_parallel_size": vlm.gpus_per_worker,
+        "structured_outputs_config": {"backend": "xgrammar"},
+    }
+    method = quantization(vlm.model)
+    if method:
+        kwargs["quantization"] = method
+    return kwargs
+
+
+def processor_config(vlm: VlmConfig):
+    from ray.data.llm import vLLMEngineProcessorConfig
+
+    return vLLMEngineProcessorConfig(
+        model_source=vlm.model,
+        engine_kwargs=engine_kwargs(vlm),
+        concurrency=vlm.workers,
+        batch_size=vlm.batch_size,
+        prepare_multimodal_stage={"enabled": True},
+        chat_template_stage={"enabled": True},
+        tokenize_stage={"enabled": True},
+        detokenize_stage={"enabled": True},
+        # One bad page must not fail its batch: its row carries the error instead.
+        should_continue_on_error=True,
+    )
+
+
+def build_page_processor(vlm: VlmConfig, attempt: int):
+    """A Processor that takes task rows and adds answer, finish_reason, logprobs and vlm_error."""
+    from ray.data.llm import build_processor
+
+    return build_processor(
+        processor_config(vlm),
+        preprocess=functools.partial(to_request, vlm=vlm, attempt=attempt),
+        postprocess=functools.partial(from_output, max_tokens=vlm.max_tokens),
+    )
+
+
+def to_request(row: dict, vlm: VlmConfig, attempt: int) -> dict:
+    from docpipe.vlm.answer import page_json_schema
+    from docpipe.vlm.request import ray_row
+    from docpipe.vlm.stages import page_messages, temperature
+
+    if row["kind"] != "vlm":
+        # The processor has no pass-through for rows that need no answer (a page the
+        # text layer finished); a one-token text request costs the engine next to nothing.
+        request = {"messages": [{"role": "user", "content": "."}],
+                   "sampling_params": {"max_tokens": 1, "temperature": 0.0}}
+        return {**row, **request}
+    request = ray_row(page_messages(row, vlm), schema=page_json_schema(), max_tokens=vlm.max_tokens,
+                      temperature=temperature(attempt), max_tiles=vlm.max_tiles)
+    return {**row, **request}
+
+
+def from_output(row: dict, max_tokens: int) -> dict:
+    """The processor's output row -> docpipe's task row with the answer columns."""
+    from docpipe.vlm.stages import ANSWER_COLUMNS, TASK_SCHEMA
+
+    out = {name: row.get(name) for name in TASK_SCHEMA.names}
+    error = row.get("__inference_error__") or None
+    if out["kind"] != "vlm":
+        return {**out, **{name: None for name, _ in ANSWER_COLUMNS}}
+    # ray.data.llm reports no finish reason; an answer that used every token was cut off.
+    finished = "length" if (row.get("num_generated_tokens") or 0) >= max_tokens else "stop"
+    return {**out, "answer": row.get("generated_text"), "finish_reason": finished,
+            "logprobs": _token_logprobs(row), "vlm_error": error}
+
+
+def _token_logprobs(row: dict) -> str | None:
+    """[(token text, logprob)] of the sampled tokens, from vLLM's per-position dicts."""
+    positions, tokens = row.get("logprobs"), row.get("generated_tokens")
+    if not positions or tokens is None:
+        return None
+    pairs = []
+    for token_id, candidates in zip(tokens, positions):
+        chosen = candidates.get(token_id) or candidates.get(str(token_id))
+        if chosen is None:
+            return None
+        pairs.append((chosen.get("decoded_token") or "", float(chosen["logprob"])))
+    return json.dumps(pairs)
