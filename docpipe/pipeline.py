@@ -48,6 +48,7 @@ class RunSummary:
     documents: list[DocumentResult] = field(default_factory=list)
     pages_by_engine: dict[str, int] = field(default_factory=dict)
     pages_failed: int = 0
+    extractions: int = 0
     wall_s: float = 0.0
 
 
@@ -190,6 +191,9 @@ def run(config: RunConfig, progress: Optional[Progress] = None) -> RunSummary:
         from docpipe.vlm.inprocess import check_vllm
         from docpipe.vlm.server import check_server
 
+        from docpipe.vlm.extraction import check_schema
+
+        check_schema(config.vlm)
         if config.vlm.url:
             check_server(config.vlm)
         else:
@@ -214,6 +218,8 @@ def run(config: RunConfig, progress: Optional[Progress] = None) -> RunSummary:
         units = [u for p in probes for u in split_units(p, pages_per_task)]
         page_rows = _extract_all(ray, units, pages_per_task, config_dict, _workers(ray, config), progress)
         summary.documents = _documents(probes, page_rows, run_id)
+        if config.vlm is not None and config.vlm.schema_ref:
+            summary.extractions = _extract_schemas(ray, config, summary.documents)
     finally:
         if started_here:
             ray.shutdown()
@@ -306,6 +312,49 @@ def _extract_with_vlm(ray, units: list[WorkUnit], pages_per_task: int, config_di
                 progress.page_done(row)
         units, pages_per_task = retry, 1
     return rows
+
+
+def _extract_schemas(ray, config: RunConfig, documents: list[DocumentResult]) -> int:
+    """--schema: one extractions row per document, from its page images and text (read back from OUT/pages)."""
+    from docpipe.vlm.extraction import EXTRACTIONS_DIR, extraction_table, load_schema
+
+    wanted = sorted({d.doc_id for d in documents if d.status != "error" and d.doc_id})
+    rows = _schema_answers(ray, config, wanted) if wanted else []
+    # One row per document: every path of identical bytes, and documents that had no pages to read.
+    by_doc = {r["doc_id"]: r for r in rows}
+    name = config.vlm.schema_ref.rpartition(":")[2]
+    rows = [dict(by_doc[d.doc_id], source=d.source) if d.doc_id in by_doc else
+            dict(doc_id=d.doc_id, source=d.source, schema=name, data=None, valid=False,
+                 error=f"document not extracted ({d.error_kind}): {d.error}") for d in documents]
+    write_table(config.out, EXTRACTIONS_DIR, extraction_table(rows, load_schema(config.vlm.schema_ref)))
+    return len(rows)
+
+
+def _schema_answers(ray, config: RunConfig, wanted: list[str]) -> list[dict]:
+    import json
+
+    from ray.data.expressions import col
+
+    from docpipe.ingest import resolve_filesystem
+    from docpipe.vlm.extraction import ExtractionAnswerer, document_request
+
+    fs, root = resolve_filesystem(config.out)
+    pages = ray.data.read_parquet(f"{root}/{PAGES_DIR}", filesystem=fs,
+                                  columns=["doc_id", "source", "page", "text"])
+    pages = pages.filter(expr=col("doc_id").is_in(wanted))
+    config_dict = config.model_dump()
+    requests = pages.groupby("doc_id").map_groups(document_request, fn_kwargs={"config": config_dict},
+                                                  batch_format="pyarrow")
+    if config.vlm.url is None:
+        from docpipe.vlm.inprocess import build_extraction_processor
+
+        answers = build_extraction_processor(config.vlm)(requests)
+    else:
+        answers = requests.map_batches(
+            ExtractionAnswerer, fn_constructor_kwargs={"config": config_dict}, batch_size=config.vlm.concurrency,
+            batch_format="pyarrow", compute=ray.data.ActorPoolStrategy(size=config.vlm.workers), num_cpus=0,
+        )
+    return [dict(doc_id=r["doc_id"], source=r["source"], **json.loads(r["result"])) for r in answers.iter_rows()]
 
 
 def _answer_stage(ray, dataset, config_dict: dict, vlm, attempt: int):

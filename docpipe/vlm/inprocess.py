@@ -43,7 +43,8 @@ def engine_kwargs(vlm: VlmConfig) -> dict:
     """vLLM engine arguments for Nemotron Nano 12B V2 VL (and models like it)."""
     kwargs = {
         "trust_remote_code": True,  # NemotronH_Nano_VL_V2 ships its own model code
-        "limit_mm_per_prompt": {"image": 1},
+        # One image per page request; a schema request sends up to schema_pages.
+        "limit_mm_per_prompt": {"image": vlm.schema_pages if vlm.schema_ref else 1},
         "mm_processor_kwargs": {"max_num_tiles": vlm.max_tiles},
         "max_model_len": vlm.max_model_len,
         "tensor_parallel_size": vlm.gpus_per_worker,
@@ -125,3 +126,39 @@ def _token_logprobs(row: dict) -> str | None:
             return None
         pairs.append((chosen.get("decoded_token") or "", float(chosen["logprob"])))
     return json.dumps(pairs)
+
+
+def build_extraction_processor(vlm: VlmConfig):
+    """A Processor that takes document rows (images, text) and returns doc_id, source, result."""
+    from ray.data.llm import build_processor
+
+    return build_processor(
+        processor_config(vlm),
+        preprocess=functools.partial(to_extraction_request, vlm=vlm),
+        postprocess=functools.partial(from_extraction_output, schema_ref=vlm.schema_ref, max_tokens=vlm.max_tokens),
+    )
+
+
+def to_extraction_request(row: dict, vlm: VlmConfig) -> dict:
+    from docpipe.vlm.extraction import load_schema, request_messages
+
+    if row["failure"]:
+        request = {"messages": [{"role": "user", "content": "."}],
+                   "sampling_params": {"max_tokens": 1, "temperature": 0.0}}
+        return {**row, **request}
+    schema = load_schema(vlm.schema_ref).model_json_schema()
+    messages = request_messages(list(row["images"]), json.loads(row["text"]))
+    sampling = {"max_tokens": vlm.max_tokens, "temperature": 0.0, "structured_outputs": {"json": json.dumps(schema)}}
+    return {**row, "messages": messages, "sampling_params": sampling,
+            "mm_processor_kwargs": {"max_num_tiles": vlm.max_tiles}}
+
+
+def from_extraction_output(row: dict, schema_ref: str, max_tokens: int) -> dict:
+    from docpipe.vlm.extraction import load_schema, parse_extraction
+
+    model = load_schema(schema_ref)
+    finished = "length" if (row.get("num_generated_tokens") or 0) >= max_tokens else "stop"
+    failure = row.get("failure") or row.get("__inference_error__") or None
+    data, valid, error = parse_extraction(row.get("generated_text"), finished, model, failure)
+    result = {"schema": model.__name__, "data": data, "valid": valid, "error": error}
+    return {"doc_id": row["doc_id"], "source": row["source"], "result": json.dumps(result)}

@@ -112,3 +112,43 @@ def test_retried_page_and_documents(vlm_run):
     hotter = [r for r in requests if r["temperature"] > 0]
     assert hotter, "failed pages must be asked again at a higher temperature"
     assert json.dumps(hotter[0]["messages"][0]) == json.dumps({"role": "system", "content": "/no_think"})
+
+
+def invoice_model(request: dict):
+    """Fills Invoice from the document text in the prompt, as a model reading it would; pages as usual."""
+    import re
+
+    schema = request.get("structured_outputs", {}).get("json", {})
+    if schema.get("title") != "Invoice":
+        return tesseract_answer(request)
+    prompt = request["messages"][1]["content"][-1]["text"]
+    number = re.search(r"Invoice number:\s*(\S+)", prompt)
+    return 200, json.dumps({"invoice_number": number.group(1) if number else None, "line_items": []}), "stop"
+
+
+def test_schema_extraction_writes_one_valid_row_per_document(sample_dir, tmp_path):
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for name in ("scan.png", "single_column.pdf", "corrupt.pdf"):
+        shutil.copy(sample_dir / name, inputs / name)
+    shutil.copy(sample_dir / "scan.png", inputs / "same_bytes.png")
+    server = FakeVllmServer(responder=invoice_model)
+    schema = Path(__file__).resolve().parents[2] / "schemas" / "invoice.py"
+    result = subprocess.run(
+        [sys.executable, "-m", "docpipe.cli", "run", str(inputs), "--out", str(tmp_path / "out"),
+         "--vlm-url", server.url, "--schema", f"{schema}:Invoice", "--num-cpus", "2", "--quiet"],
+        capture_output=True, text=True, timeout=600,
+    )
+    server.close()
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = {Path(r["source"]).name: r for r in _rows(tmp_path / "out", "extractions")}
+    assert set(rows) == {"scan.png", "same_bytes.png", "single_column.pdf", "corrupt.pdf"}
+    for name in ("scan.png", "same_bytes.png", "single_column.pdf"):
+        assert rows[name]["valid"] and rows[name]["schema"] == "Invoice", rows[name]["error"]
+        assert isinstance(json.loads(rows[name]["data"]), dict)
+    assert rows["scan.png"]["invoice_number"] == rows["same_bytes.png"]["invoice_number"] == "2024-0117"
+    assert rows["corrupt.pdf"]["valid"] is False and "corrupt" in rows["corrupt.pdf"]["error"]
+    schema_requests = [r for r in server.requests if r["structured_outputs"]["json"].get("title") == "Invoice"]
+    assert len(schema_requests) == 2  # identical bytes are extracted once
+    pages = {Path(r["source"]).name: r for r in _rows(tmp_path / "out", "pages")}
+    assert pages["scan.png"]["engine"] == "vlm" and pages["single_column.pdf"]["engine"] == "text"
