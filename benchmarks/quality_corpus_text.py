@@ -289,7 +289,8 @@ def main() -> None:
                 texts[tool], errors[tool], seconds[tool] = run_tool(tool, docs, tmp, args.workers)
     scores = score(docs, texts)
     groups = [("", lambda d: True), (", docling truths only", lambda d: d["truth_source"] == "docling Markdown"),
-              (", one-page documents", lambda d: d["pages"] == 1)]
+              (", one-page documents", lambda d: d["pages"] == 1),
+              (", without the Arabic documents", lambda d: "right_to_left" not in d["stem"])]
     print("\n".join(summary_rows(docs, scores, seconds, groups)))
     print("\nCER % per document:\n")
     print("\n".join(per_document(docs, scores, "cer", engines)))
