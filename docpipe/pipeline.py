@@ -97,18 +97,13 @@ class PageWorker:
         # that fight the other workers (set before the library loads; a Ray
         # runtime_env would do the same but costs seconds of worker start-up).
         os.environ["OMP_THREAD_LIMIT"] = "1"
+        from docpipe.engines.tesseract import OcrOnDemand
+
         self.config = RunConfig.model_validate(config)
-        self._ocr = None
-
-    def ocr_engine(self):
-        if self._ocr is None:
-            from docpipe.engines.tesseract import TesseractEngine
-
-            self._ocr = TesseractEngine(self.config.ocr_lang)
-        return self._ocr
+        self.ocr = OcrOnDemand(self.config.ocr_lang)
 
     def __call__(self, batch: pa.Table) -> pa.Table:
-        return extract_and_write_batch(batch, self.config, self.ocr_engine)
+        return extract_and_write_batch(batch, self.config, self.ocr)
 
 
 _PROBE_SCHEMA = pa.schema([
@@ -316,6 +311,7 @@ def _extract_with_vlm(ray, units: list[WorkUnit], pages_per_task: int, config_di
 
 def _extract_schemas(ray, config: RunConfig, documents: list[DocumentResult]) -> int:
     """--schema: one extractions row per document, from its page images and text (read back from OUT/pages)."""
+    from docpipe.ingest import resolve_filesystem
     from docpipe.vlm.extraction import EXTRACTIONS_DIR, extraction_table, load_schema
 
     wanted = sorted({d.doc_id for d in documents if d.status != "error" and d.doc_id})
@@ -326,6 +322,8 @@ def _extract_schemas(ray, config: RunConfig, documents: list[DocumentResult]) ->
     rows = [dict(by_doc[d.doc_id], source=d.source) if d.doc_id in by_doc else
             dict(doc_id=d.doc_id, source=d.source, schema=name, data=None, valid=False,
                  error=f"document not extracted ({d.error_kind}): {d.error}") for d in documents]
+    fs, root = resolve_filesystem(config.out)
+    fs.create_dir(f"{root}/{EXTRACTIONS_DIR}", recursive=True)  # only runs with --schema have it
     write_table(config.out, EXTRACTIONS_DIR, extraction_table(rows, load_schema(config.vlm.schema_ref)))
     return len(rows)
 

@@ -53,7 +53,6 @@ def write_table(out_uri: str, subdir: str, table: pa.Table, name: str | None = N
     relative = posixpath.join(subdir, name)
     final = _join(root, relative)
     temporary = _join(root, posixpath.join(subdir, f".tmp-{uuid.uuid4().hex}-{name}"))
-    fs.create_dir(_join(root, subdir), recursive=True)  # extractions/ appears only with --schema
     pq.write_table(table, temporary, filesystem=fs, compression="zstd")
     fs.move(temporary, final)
     return relative

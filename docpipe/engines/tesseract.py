@@ -163,3 +163,19 @@ class TesseractEngine:
             if text and box:
                 lines[-1].words.append(OcrWord(text, box, max(0.0, word.Confidence(RIL.WORD)) / 100.0))
         return [line for line in lines if line.words]
+
+
+class OcrOnDemand:
+    """A worker's OCR provider: the engine is made on the first page that needs it, then kept.
+
+    Text-only work never loads Tesseract's models; every page after the first reuses them.
+    """
+
+    def __init__(self, lang: str):
+        self.lang = lang
+        self._engine: Optional[TesseractEngine] = None
+
+    def __call__(self) -> TesseractEngine:
+        if self._engine is None:
+            self._engine = TesseractEngine(self.lang)
+        return self._engine

@@ -88,16 +88,11 @@ class FinishWorker:
     """Parses answers into pages; retries or falls back; writes the pages; returns summaries."""
 
     def __init__(self, config: dict, last_attempt: bool):
+        from docpipe.engines.tesseract import OcrOnDemand
+
         self.config = RunConfig.model_validate(config)
         self.last_attempt = last_attempt
-        self._ocr = None
-
-    def ocr_engine(self):
-        if self._ocr is None:
-            from docpipe.engines.tesseract import TesseractEngine
-
-            self._ocr = TesseractEngine(self.config.ocr_lang)
-        return self._ocr
+        self.ocr = OcrOnDemand(self.config.ocr_lang)
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         from docpipe.arrow import PAGES_SCHEMA, to_table
@@ -156,7 +151,7 @@ class FinishWorker:
         config = self.config.model_copy(update={"engine": "auto", "vlm": None})
         unit = WorkUnit(source=failed.source, doc_id=failed.doc_id, mime=mime,
                         page_start=failed.page - 1, page_stop=failed.page)
-        ocr = None if self.config.engine == "text" else self.ocr_engine
+        ocr = None if self.config.engine == "text" else self.ocr
         (page,) = extract_unit(unit, config, ocr)
         page.image_path = failed.image_path
         note = f"vlm failed, page from {page.engine or 'no engine'}: {failure}"
