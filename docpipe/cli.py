@@ -42,6 +42,12 @@ def run(
     max_pixels: int = typer.Option(Limits().max_pixels, help="Pixel limit per rendered page or input image."),
     max_pages: int = typer.Option(Limits().max_pages, help="Documents with more pages are too_large."),
     max_file_mb: float = typer.Option(Limits().max_file_bytes / 2**20, help="Larger files are too_large."),
+    page_timeout: float = typer.Option(
+        RunConfig.model_fields["page_timeout_s"].default, min=0,
+        help="Seconds one page may take; over it the page is a timeout row (0: no limit)."),
+    commit_every: float = typer.Option(
+        RunConfig.model_fields["commit_every_s"].default, min=0.1,
+        help="Seconds between commits of finished documents; a killed run keeps what was committed."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress line."),
 ) -> None:
     """Extract every page of INPUT into OUT/pages and OUT/documents."""
@@ -56,7 +62,7 @@ def run(
         config = RunConfig(
             input=input, out=out, engine=engine, ocr_lang=ocr_lang, ocr_dpi=ocr_dpi, workers=workers,
             password=password, address=address, num_cpus=num_cpus, pages_per_unit=pages_per_task, save_images=save_images,
-            progress=not quiet,
+            progress=not quiet, page_timeout_s=page_timeout, commit_every_s=commit_every,
             limits=Limits(max_pixels=max_pixels, max_pages=max_pages,
                           max_file_bytes=int(max_file_mb * 2**20)),
             render=RenderConfig(renderer=renderer, dpi=dpi, image_format=image_format),
