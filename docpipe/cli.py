@@ -96,6 +96,8 @@ def _print_summary(summary) -> None:
     engines = ", ".join(f"{k} {n}" for k, n in sorted(summary.pages_by_engine.items())) or "none"
     lines.append(f"pages: {sum(summary.pages_by_engine.values())} ok by engine ({engines}), "
                  f"{summary.pages_failed} failed")
+    if summary.skipped:
+        lines.append(f"resumed: {summary.skipped} documents already complete in the output were skipped")
     lines.append(f"wall time: {summary.wall_s:.1f} s; run {summary.run_id}")
     lines.append(f"output: {summary.out}/pages, {summary.out}/documents")
     typer.echo("\n".join(lines))

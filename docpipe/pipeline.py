@@ -6,9 +6,11 @@ discover (driver) -> probe: read, sniff, hash, count pages (Ray tasks)
   -> per-page summaries stream back to the driver -> documents rows.
 
 Why the pages stage writes its own Parquet parts instead of ending in
-`Dataset.write_parquet`: each part is committed atomically and a small summary
-per page streams back, which drives the progress line and the documents rows
-without a second pass over the output.
+`Dataset.write_parquet`: each part is committed atomically under a name fixed
+by the run and the bundle, and a small summary per page streams back, which
+drives the progress line and the documents rows without a second pass over
+the output. Documents are committed as they finish and a re-run skips them:
+`docpipe.resume` holds the exactly-once protocol.
 
 Why OCR runs inside the same actors as the text layer rather than as a
 stage of its own (DESIGN.md's plan): routing is decided page by page while
@@ -31,12 +33,13 @@ from typing import Iterable, Optional
 import pyarrow as pa
 
 from docpipe import __version__
-from docpipe.arrow import DOCUMENTS_SCHEMA, PAGES_SCHEMA, to_table
+from docpipe.arrow import PAGES_SCHEMA, to_table
 from docpipe.config import RunConfig
 from docpipe.ingest import OCR_PAGE_COST, DocumentProbe, WorkUnit, discover, probe, split_units, unit_cost
 from docpipe.progress import Progress
 from docpipe.records import DocumentResult, PageResult
-from docpipe.sink import DOCUMENTS_DIR, PAGES_DIR, prepare_output, write_table
+from docpipe.resume import Ledger, recover, sweep
+from docpipe.sink import PAGES_DIR, prepare_output, write_table
 
 SUMMARY_COLUMNS = ["doc_id", "source", "page", "engine", "status", "error_kind", "error", "elapsed_ms"]
 
@@ -48,6 +51,7 @@ class RunSummary:
     documents: list[DocumentResult] = field(default_factory=list)
     pages_by_engine: dict[str, int] = field(default_factory=dict)
     pages_failed: int = 0
+    skipped: int = 0  # documents already complete in OUT (an earlier run's)
     wall_s: float = 0.0
 
 
@@ -63,17 +67,22 @@ def probe_batch(batch: pa.Table, config: dict) -> pa.Table:
 
 
 def extract_and_write_batch(batch: pa.Table, config: RunConfig, ocr=None) -> pa.Table:
-    """Extract every unit of the bundles in the batch, write one Parquet part, return summaries."""
+    """Extract every unit of each bundle in the batch, write its Parquet part, return summaries.
+
+    The part's name comes with the bundle, so a retried bundle replaces its part.
+    """
     from docpipe.extract import extract_unit
 
-    pages: list[PageResult] = []
-    for bundle in batch.column("units").to_pylist():
+    summaries = []
+    for bundle, part in zip(batch.column("units").to_pylist(), batch.column("part").to_pylist()):
+        pages: list[PageResult] = []
         for unit_json in bundle:
             pages.extend(extract_unit(WorkUnit.model_validate_json(unit_json), config, ocr))
-    table = to_table(pages, PAGES_SCHEMA)
-    if table.num_rows:
-        write_table(config.out, PAGES_DIR, table)
-    return table.select(SUMMARY_COLUMNS)
+        table = to_table(pages, PAGES_SCHEMA)
+        if table.num_rows:
+            write_table(config.out, PAGES_DIR, table, name=part)
+        summaries.append(table.select(SUMMARY_COLUMNS))
+    return pa.concat_tables(summaries)
 
 
 class PageWorker:
@@ -183,24 +192,29 @@ def run(config: RunConfig, progress: Optional[Progress] = None) -> RunSummary:
     run_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
     progress = progress or Progress(enabled=config.progress)
     summary = RunSummary(run_id=run_id, out=config.out)
+    earlier = recover(config.out)
+    todo = [f for f in files if f not in earlier.sources]
+    summary.skipped = len(files) - len(todo)
+    ledger = Ledger(config.out, run_id, config.commit_every_s, lambda ps, rows: _documents(ps, rows, run_id))
     ray, started_here = _init_ray(config)
     try:
         import ray.data
 
         _quiet_ray_data()
         config_dict = config.model_dump()
-        probes = _probe_all(ray, files, config_dict)
-        progress.start(documents=len(probes), pages=sum(p.n_pages or 0 for p in probes if not p.error_kind))
+        probes = ledger.plan(_probe_all(ray, todo, config_dict), earlier)
+        progress.start(documents=len(todo), pages=sum(p.n_pages or 0 for p in probes))
         cost = sum((p.n_pages or 0) * (OCR_PAGE_COST if p.likely_scan else 1) for p in probes if not p.error_kind)
         pages_per_task = config.pages_per_unit or task_pages(cost, ray.cluster_resources().get("CPU", 1))
         units = [u for p in probes for u in split_units(p, pages_per_task)]
-        page_rows = _extract_all(ray, units, pages_per_task, config_dict, _workers(ray, config), progress)
-        summary.documents = _documents(probes, page_rows, run_id)
+        page_rows = _extract_all(ray, units, pages_per_task, config_dict, _workers(ray, config), progress,
+                                 run_id, ledger)
+        ledger.finish()
+        summary.documents = ledger.committed
     finally:
         if started_here:
             ray.shutdown()
-    write_table(config.out, DOCUMENTS_DIR, to_table(summary.documents, DOCUMENTS_SCHEMA),
-                name=f"part-{run_id}.parquet")
+    sweep(config.out, run_id, earlier.kept_parts)
     for row in page_rows:
         if row["status"] == "ok":
             summary.pages_by_engine[row["engine"]] = summary.pages_by_engine.get(row["engine"], 0) + 1
@@ -228,11 +242,12 @@ def _workers(ray, config: RunConfig) -> int:
 
 
 def _extract_all(ray, units: list[WorkUnit], pages_per_task: int, config_dict: dict, workers: int,
-                 progress: Progress) -> list[dict]:
+                 progress: Progress, run_id: str, ledger: Ledger) -> list[dict]:
     bundles = bundle_units(units, pages_per_task)
     if not bundles:
         return []
-    dataset = ray.data.from_items([{"units": b} for b in bundles],
+    dataset = ray.data.from_items([{"units": b, "part": f"part-{run_id}-{i:06d}.parquet"}
+                                   for i, b in enumerate(bundles)],
                                   override_num_blocks=min(len(bundles), 10_000))
     summaries = dataset.map_batches(
         PageWorker, fn_constructor_kwargs={"config": config_dict}, batch_size=1, batch_format="pyarrow",
@@ -242,16 +257,18 @@ def _extract_all(ray, units: list[WorkUnit], pages_per_task: int, config_dict: d
     for row in summaries.iter_rows():
         rows.append(row)
         progress.page_done(row)
+        ledger.page_done(row)
     return rows
 
 
 def _documents(probes: list[DocumentProbe], page_rows: list[dict], run_id: str) -> list[DocumentResult]:
-    by_source: dict[str, list[dict]] = defaultdict(list)
+    # By doc_id: paths with identical bytes share the pages of the one that was extracted.
+    by_doc: dict[str, list[dict]] = defaultdict(list)
     for row in page_rows:
-        by_source[row["source"]].append(row)
+        by_doc[row["doc_id"]].append(row)
     documents = []
     for p in probes:
-        rows = by_source.get(p.source, [])
+        rows = by_doc.get(p.doc_id, [])
         doc = DocumentResult(
             doc_id=p.doc_id, source=p.source, mime=p.mime, bytes=p.bytes, n_pages=p.n_pages,
             status="error" if p.error_kind else "ok", error_kind=p.error_kind, error=p.error,
