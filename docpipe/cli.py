@@ -43,6 +43,12 @@ def run(
     max_pixels: int = typer.Option(Limits().max_pixels, help="Pixel limit per rendered page or input image."),
     max_pages: int = typer.Option(Limits().max_pages, help="Documents with more pages are too_large."),
     max_file_mb: float = typer.Option(Limits().max_file_bytes / 2**20, help="Larger files are too_large."),
+    page_timeout: float = typer.Option(
+        RunConfig.model_fields["page_timeout_s"].default, min=0,
+        help="Seconds one page may take; over it the page is a timeout row (0: no limit)."),
+    commit_every: float = typer.Option(
+        RunConfig.model_fields["commit_every_s"].default, min=0.1,
+        help="Seconds between commits of finished documents; a killed run keeps what was committed."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress line."),
     vlm_url: Optional[str] = typer.Option(
         None, help="OpenAI-compatible server for the VLM (http://host:port/v1); without it, vLLM runs in process."),
@@ -88,7 +94,7 @@ def run(
         config = RunConfig(
             input=input, out=out, engine=engine, ocr_lang=ocr_lang, ocr_dpi=ocr_dpi, workers=workers,
             password=password, address=address, num_cpus=num_cpus, pages_per_unit=pages_per_task, save_images=save_images,
-            progress=not quiet,
+            progress=not quiet, page_timeout_s=page_timeout, commit_every_s=commit_every,
             limits=Limits(max_pixels=max_pixels, max_pages=max_pages,
                           max_file_bytes=int(max_file_mb * 2**20)),
             render=RenderConfig(renderer=renderer, dpi=dpi, image_format=image_format), vlm=vlm,
@@ -124,6 +130,8 @@ def _print_summary(summary) -> None:
                  f"{summary.pages_failed} failed")
     if summary.extractions:
         lines.append(f"extractions: {summary.extractions} rows in {summary.out}/extractions")
+    if summary.skipped:
+        lines.append(f"resumed: {summary.skipped} documents already complete in the output were skipped")
     lines.append(f"wall time: {summary.wall_s:.1f} s; run {summary.run_id}")
     lines.append(f"output: {summary.out}/pages, {summary.out}/documents")
     typer.echo("\n".join(lines))

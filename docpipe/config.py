@@ -76,6 +76,12 @@ class RunConfig(BaseModel):
     workers: Optional[int] = Field(
         None, ge=1, description="page workers (one engine each, one CPU each); default: one per CPU",
     )
+    page_timeout_s: float = Field(
+        120.0, ge=0, description="seconds one page may take before it becomes a timeout row; 0: no limit",
+    )
+    commit_every_s: float = Field(
+        10.0, gt=0, description="seconds between commits of finished documents (see docpipe.resume)",
+    )
     progress: bool = True
     limits: Limits = Limits()
     render: RenderConfig = RenderConfig()

@@ -15,6 +15,7 @@ import time
 from typing import Callable, Iterator, Optional
 
 from docpipe.config import RunConfig
+from docpipe.deadline import PageTimeout, page_deadline
 from docpipe.documents import DocumentError, open_image, open_pdf
 from docpipe.ingest import PDF, WorkUnit, read_bytes
 from docpipe.records import PageResult, VlmPageTask
@@ -48,73 +49,98 @@ def _all_failed(unit: WorkUnit, kind, message: str) -> list[PageResult]:
 
 
 def _pdf_pages(unit: WorkUnit, data: bytes, config: RunConfig, ocr: OcrProvider) -> Iterator[PageResult]:
-    from docpipe.engines.text import extract_page
-    from docpipe.render import fit_dpi
-
     doc = open_pdf(data, config.password)
     try:
         for index in range(unit.page_start, unit.page_stop):
             started = time.perf_counter()
-            try:
-                page = doc.load_page(index)
-                # Reject absurd geometry before any engine touches the page.
-                fit_dpi(page.rect.width, page.rect.height, 72, config.limits)
-                if config.engine == "vlm":
-                    result = _vlm_task(unit, index, page, _pdf_hints(unit, index, page, data, config, ocr), config)
-                elif config.engine == "ocr":
-                    result = _ocr_pdf_page(unit, index, page, data, config, ocr, "--engine ocr")
-                else:
-                    try:
-                        result = extract_page(page, doc_id=unit.doc_id, source=unit.source, page_number=index + 1)
-                    except NeedsOcr as needs:
-                        if config.vlm_pages:
-                            hints = _pdf_hints(unit, index, page, data, config, ocr)
-                            result = _vlm_task(unit, index, page, hints, config)
-                        else:
-                            result = _ocr_pdf_page(unit, index, page, data, config, ocr, needs.reason)
-                if config.save_images:
-                    result.image_path = _save_pdf_image(unit, index, page, data, config)
-            except DocumentError as exc:
-                result = _page_error(unit, index, exc.kind, exc.message)
-            except Exception as exc:  # MuPDF errors on damaged pages are per page
-                result = _page_error(unit, index, "corrupt", f"{type(exc).__name__}: {exc}")
+            result = _within_limit(unit, index, config, ocr,
+                                   lambda page_ocr: _pdf_page(unit, index, doc, data, config, page_ocr))
             result.elapsed_ms = (time.perf_counter() - started) * 1000
             yield result
     finally:
         doc.close()
 
 
-def _image_pages(unit: WorkUnit, data: bytes, config: RunConfig, ocr: OcrProvider) -> Iterator[PageResult]:
-    from docpipe.documents import check_pixels
-    from docpipe.render import render_image_frame
+def _pdf_page(unit: WorkUnit, index: int, doc, data: bytes, config: RunConfig, ocr: OcrProvider) -> PageResult:
+    from docpipe.engines.text import extract_page
+    from docpipe.render import fit_dpi
 
+    try:
+        page = doc.load_page(index)
+        # Reject absurd geometry before any engine touches the page.
+        fit_dpi(page.rect.width, page.rect.height, 72, config.limits)
+        if config.engine == "vlm":
+            result = _vlm_task(unit, index, page, _pdf_hints(unit, index, page, data, config, ocr), config)
+        elif config.engine == "ocr":
+            result = _ocr_pdf_page(unit, index, page, data, config, ocr, "--engine ocr")
+        else:
+            try:
+                result = extract_page(page, doc_id=unit.doc_id, source=unit.source, page_number=index + 1)
+            except NeedsOcr as needs:
+                if config.vlm_pages:
+                    hints = _pdf_hints(unit, index, page, data, config, ocr)
+                    result = _vlm_task(unit, index, page, hints, config)
+                else:
+                    result = _ocr_pdf_page(unit, index, page, data, config, ocr, needs.reason)
+        if config.save_images:
+            result.image_path = _save_pdf_image(unit, index, page, data, config)
+    except DocumentError as exc:
+        result = _page_error(unit, index, exc.kind, exc.message)
+    except Exception as exc:  # MuPDF errors on damaged pages are per page
+        result = _page_error(unit, index, "corrupt", f"{type(exc).__name__}: {exc}")
+    return result
+
+
+def _within_limit(unit: WorkUnit, index: int, config: RunConfig, ocr: OcrProvider,
+                  work: Callable[[OcrProvider], PageResult]) -> PageResult:
+    """One page's work under --page-timeout (see docpipe.deadline); over it, a `timeout` row."""
+    try:
+        with page_deadline(config.page_timeout_s) as deadline:
+            return work(None if ocr is None else (lambda: ocr().until(deadline)))
+    except PageTimeout:
+        return _page_error(unit, index, "timeout",
+                           f"page ran over its time limit of {config.page_timeout_s:g} s (--page-timeout); "
+                           "the rest of the document went on")
+
+
+def _image_pages(unit: WorkUnit, data: bytes, config: RunConfig, ocr: OcrProvider) -> Iterator[PageResult]:
     image = open_image(data, config.limits)
     dpi = _image_dpi(image)
     for index in range(unit.page_start, unit.page_stop):
         started = time.perf_counter()
-        try:
-            image.seek(index)
-            check_pixels(image.width, image.height, config.limits)
-            scale = 72.0 / dpi if dpi else 1.0
-            if config.vlm_pages:
-                hints = None
-                if config.vlm.hints and ocr is not None:
-                    hints = _lines_of(_ocr_image(unit, index, image, dpi, ocr))
-                result = _vlm_task(unit, index, image, hints, config,
-                                   size=(image.width * scale, image.height * scale))
-            elif ocr is None:
-                result = _needs_ocr(unit, index, image.width * scale, image.height * scale, "page image", config)
-            else:
-                result = _ocr_image(unit, index, image, dpi, ocr)
-            if config.save_images:
-                encoded = render_image_frame(image, index, config.render, config.limits)
-                result.image_path = _save_image(unit, index, encoded, config)
-        except DocumentError as exc:
-            result = _page_error(unit, index, exc.kind, exc.message)
-        except Exception as exc:  # truncated or damaged image data
-            result = _page_error(unit, index, "corrupt", f"{type(exc).__name__}: {exc}")
+        result = _within_limit(unit, index, config, ocr,
+                               lambda page_ocr: _image_page(unit, index, image, dpi, config, page_ocr))
         result.elapsed_ms = (time.perf_counter() - started) * 1000
         yield result
+
+
+def _image_page(unit: WorkUnit, index: int, image, dpi: Optional[float], config: RunConfig,
+                ocr: OcrProvider) -> PageResult:
+    from docpipe.documents import check_pixels
+    from docpipe.render import render_image_frame
+
+    try:
+        image.seek(index)
+        check_pixels(image.width, image.height, config.limits)
+        scale = 72.0 / dpi if dpi else 1.0
+        if config.vlm_pages:
+            hints = None
+            if config.vlm.hints and ocr is not None:
+                hints = _lines_of(_ocr_image(unit, index, image, dpi, ocr))
+            result = _vlm_task(unit, index, image, hints, config,
+                               size=(image.width * scale, image.height * scale))
+        elif ocr is None:
+            result = _needs_ocr(unit, index, image.width * scale, image.height * scale, "page image", config)
+        else:
+            result = _ocr_image(unit, index, image, dpi, ocr)
+        if config.save_images:
+            encoded = render_image_frame(image, index, config.render, config.limits)
+            result.image_path = _save_image(unit, index, encoded, config)
+    except DocumentError as exc:
+        result = _page_error(unit, index, exc.kind, exc.message)
+    except Exception as exc:  # truncated or damaged image data
+        result = _page_error(unit, index, "corrupt", f"{type(exc).__name__}: {exc}")
+    return result
 
 
 def _ocr_image(unit: WorkUnit, index: int, image, dpi: Optional[float], ocr: OcrProvider) -> PageResult:

@@ -6,9 +6,11 @@ discover (driver) -> probe: read, sniff, hash, count pages (Ray tasks)
   -> per-page summaries stream back to the driver -> documents rows.
 
 Why the pages stage writes its own Parquet parts instead of ending in
-`Dataset.write_parquet`: each part is committed atomically and a small summary
-per page streams back, which drives the progress line and the documents rows
-without a second pass over the output.
+`Dataset.write_parquet`: each part is committed atomically under a name fixed
+by the run and the bundle, and a small summary per page streams back, which
+drives the progress line and the documents rows without a second pass over
+the output. Documents are committed as they finish and a re-run skips them:
+`docpipe.resume` holds the exactly-once protocol.
 
 Why OCR runs inside the same actors as the text layer rather than as a
 stage of its own (DESIGN.md's plan): routing is decided page by page while
@@ -31,12 +33,13 @@ from typing import Iterable, Optional
 import pyarrow as pa
 
 from docpipe import __version__
-from docpipe.arrow import DOCUMENTS_SCHEMA, PAGES_SCHEMA, to_table
+from docpipe.arrow import PAGES_SCHEMA, to_table
 from docpipe.config import RunConfig
 from docpipe.ingest import OCR_PAGE_COST, DocumentProbe, WorkUnit, discover, probe, split_units, unit_cost
 from docpipe.progress import Progress
 from docpipe.records import DocumentResult, PageResult, VlmPageTask
-from docpipe.sink import DOCUMENTS_DIR, PAGES_DIR, prepare_output, write_table
+from docpipe.resume import Ledger, recover, sweep, unextracted
+from docpipe.sink import PAGES_DIR, prepare_output, write_table
 
 SUMMARY_COLUMNS = ["doc_id", "source", "page", "engine", "status", "error_kind", "error", "elapsed_ms"]
 
@@ -49,6 +52,7 @@ class RunSummary:
     pages_by_engine: dict[str, int] = field(default_factory=dict)
     pages_failed: int = 0
     extractions: int = 0
+    skipped: int = 0  # documents already complete in OUT (an earlier run's)
     wall_s: float = 0.0
 
 
@@ -64,23 +68,30 @@ def probe_batch(batch: pa.Table, config: dict) -> pa.Table:
 
 
 def extract_and_write_batch(batch: pa.Table, config: RunConfig, ocr=None) -> pa.Table:
-    """Extract every unit of the bundles in the batch, write one Parquet part, return summaries."""
+    """Extract every unit of each bundle in the batch, write its Parquet part, return summaries.
+
+    The part's name comes with the bundle, so a retried bundle replaces its part.
+    Pages for the VLM come back as task rows beside the summaries.
+    """
     from docpipe.extract import extract_unit
 
-    pages: list[PageResult] = []
+    summaries = []
     vlm_tasks: list[VlmPageTask] = []
-    for bundle in batch.column("units").to_pylist():
+    for bundle, part in zip(batch.column("units").to_pylist(), batch.column("part").to_pylist()):
+        pages: list[PageResult] = []
         for unit_json in bundle:
             for result in extract_unit(WorkUnit.model_validate_json(unit_json), config, ocr):
                 (vlm_tasks if isinstance(result, VlmPageTask) else pages).append(result)
-    table = to_table(pages, PAGES_SCHEMA)
-    if table.num_rows:
-        write_table(config.out, PAGES_DIR, table)
+        table = to_table(pages, PAGES_SCHEMA)
+        if table.num_rows:
+            write_table(config.out, PAGES_DIR, table, name=part)
+        summaries.append(table.select(SUMMARY_COLUMNS))
+    summary = pa.concat_tables(summaries)
     if config.vlm_pages:
         from docpipe.vlm.stages import task_rows
 
-        return task_rows(table.select(SUMMARY_COLUMNS).to_pylist(), vlm_tasks)
-    return table.select(SUMMARY_COLUMNS)
+        return task_rows(summary.to_pylist(), vlm_tasks)
+    return summary
 
 
 class PageWorker:
@@ -206,20 +217,28 @@ def run(config: RunConfig, progress: Optional[Progress] = None) -> RunSummary:
 
             check_gpus(config.vlm, ray.cluster_resources().get("GPU", 0))
         config_dict = config.model_dump()
-        probes = _probe_all(ray, files, config_dict)
-        progress.start(documents=len(probes), pages=sum(p.n_pages or 0 for p in probes if not p.error_kind))
+        earlier = recover(config.out)
+        todo = [f for f in files if f not in earlier.sources]
+        summary.skipped = len(files) - len(todo)
+        ledger = Ledger(config.out, run_id, config.commit_every_s, lambda ps, rows: _documents(ps, rows, run_id))
+        probes = ledger.plan(_probe_all(ray, todo, config_dict), earlier)
+        progress.start(documents=len(todo), pages=sum(p.n_pages or 0 for p in probes))
         cost = sum((p.n_pages or 0) * (OCR_PAGE_COST if p.likely_scan else 1) for p in probes if not p.error_kind)
         pages_per_task = config.pages_per_unit or task_pages(cost, ray.cluster_resources().get("CPU", 1))
         units = [u for p in probes for u in split_units(p, pages_per_task)]
-        page_rows = _extract_all(ray, units, pages_per_task, config_dict, _workers(ray, config), progress)
-        summary.documents = _documents(probes, page_rows, run_id)
+        page_rows = _extract_all(ray, units, pages_per_task, config_dict, _workers(ray, config), progress,
+                                 run_id, ledger)
+        ledger.finish()
+        summary.documents = ledger.committed
         if config.vlm is not None and config.vlm.schema_ref:
-            summary.extractions = _extract_schemas(ray, config, summary.documents)
+            from docpipe.vlm.extraction import schema_name
+
+            pending = unextracted(config.out, schema_name(config.vlm.schema_ref))
+            summary.extractions = _extract_schemas(ray, config, pending)
     finally:
         if started_here:
             ray.shutdown()
-    write_table(config.out, DOCUMENTS_DIR, to_table(summary.documents, DOCUMENTS_SCHEMA),
-                name=f"part-{run_id}.parquet")
+    sweep(config.out, run_id, earlier.kept_parts)
     for row in page_rows:
         if row["status"] == "ok":
             summary.pages_by_engine[row["engine"]] = summary.pages_by_engine.get(row["engine"], 0) + 1
@@ -247,23 +266,26 @@ def _workers(ray, config: RunConfig) -> int:
 
 
 def _extract_all(ray, units: list[WorkUnit], pages_per_task: int, config_dict: dict, workers: int,
-                 progress: Progress) -> list[dict]:
+                 progress: Progress, run_id: str, ledger: Ledger) -> list[dict]:
     if RunConfig.model_validate(config_dict).vlm_pages:
-        return _extract_with_vlm(ray, units, pages_per_task, config_dict, workers, progress)
-    summaries = _page_stage(ray, units, pages_per_task, config_dict, workers, cpus_per_worker=1)
+        return _extract_with_vlm(ray, units, pages_per_task, config_dict, workers, progress, run_id, ledger)
+    summaries = _page_stage(ray, units, pages_per_task, config_dict, workers, 1, f"part-{run_id}")
     rows = []
     for row in summaries.iter_rows() if summaries is not None else ():
         rows.append(row)
         progress.page_done(row)
+        ledger.page_done(row)
     return rows
 
 
 def _page_stage(ray, units: list[WorkUnit], pages_per_task: int, config_dict: dict, workers: int,
-                cpus_per_worker: float):
+                cpus_per_worker: float, part_prefix: str):
+    """Bundles of units -> extracted pages; each bundle writes `{part_prefix}-{i}.parquet`."""
     bundles = bundle_units(units, pages_per_task)
     if not bundles:
         return None
-    dataset = ray.data.from_items([{"units": b} for b in bundles],
+    dataset = ray.data.from_items([{"units": b, "part": f"{part_prefix}-{i:06d}.parquet"}
+                                   for i, b in enumerate(bundles)],
                                   override_num_blocks=min(len(bundles), 10_000))
     return dataset.map_batches(
         PageWorker, fn_constructor_kwargs={"config": config_dict}, batch_size=1, batch_format="pyarrow",
@@ -272,7 +294,7 @@ def _page_stage(ray, units: list[WorkUnit], pages_per_task: int, config_dict: di
 
 
 def _extract_with_vlm(ray, units: list[WorkUnit], pages_per_task: int, config_dict: dict, workers: int,
-                      progress: Progress) -> list[dict]:
+                      progress: Progress, run_id: str, ledger: Ledger) -> list[dict]:
     """Pages -> VLM answers -> parsed pages, in passes: a page whose answer failed goes again, hotter.
 
     Each pass streams: the page workers render VLM pages (and finish the
@@ -289,12 +311,14 @@ def _extract_with_vlm(ray, units: list[WorkUnit], pages_per_task: int, config_di
     for attempt in range(vlm.attempts):
         # The model is the bottleneck: page workers mostly render and wait, so half a
         # CPU each leaves room for the finish worker on a small machine.
-        dataset = _page_stage(ray, units, pages_per_task, config_dict, workers, cpus_per_worker=0.5)
+        prefix = f"part-{run_id}-a{attempt}"
+        dataset = _page_stage(ray, units, pages_per_task, config_dict, workers, 0.5, prefix)
         if dataset is None:
             break
         dataset = _answer_stage(ray, dataset, config_dict, vlm, attempt)
         dataset = dataset.map_batches(
-            FinishWorker, fn_constructor_kwargs={"config": config_dict, "last_attempt": attempt == vlm.attempts - 1},
+            FinishWorker, fn_constructor_kwargs={"config": config_dict, "last_attempt": attempt == vlm.attempts - 1,
+                                                 "part_prefix": f"{prefix}-vlm"},
             batch_size=8, batch_format="pyarrow", compute=ray.data.ActorPoolStrategy(size=1), num_cpus=0.5,
         )
         retry = []
@@ -305,6 +329,7 @@ def _extract_with_vlm(ray, units: list[WorkUnit], pages_per_task: int, config_di
             else:
                 rows.append(row)
                 progress.page_done(row)
+                ledger.page_done(row)
         units, pages_per_task = retry, 1
     return rows
 
@@ -312,13 +337,15 @@ def _extract_with_vlm(ray, units: list[WorkUnit], pages_per_task: int, config_di
 def _extract_schemas(ray, config: RunConfig, documents: list[DocumentResult]) -> int:
     """--schema: one extractions row per document, from its page images and text (read back from OUT/pages)."""
     from docpipe.ingest import resolve_filesystem
-    from docpipe.vlm.extraction import EXTRACTIONS_DIR, extraction_table, load_schema
+    from docpipe.vlm.extraction import EXTRACTIONS_DIR, extraction_table, load_schema, schema_name
 
+    if not documents:
+        return 0
     wanted = sorted({d.doc_id for d in documents if d.status != "error" and d.doc_id})
     rows = _schema_answers(ray, config, wanted) if wanted else []
     # One row per document: every path of identical bytes, and documents that had no pages to read.
     by_doc = {r["doc_id"]: r for r in rows}
-    name = config.vlm.schema_ref.rpartition(":")[2]
+    name = schema_name(config.vlm.schema_ref)
     rows = [dict(by_doc[d.doc_id], source=d.source) if d.doc_id in by_doc else
             dict(doc_id=d.doc_id, source=d.source, schema=name, data=None, valid=False,
                  error=f"document not extracted ({d.error_kind}): {d.error}") for d in documents]
@@ -371,12 +398,13 @@ def _answer_stage(ray, dataset, config_dict: dict, vlm, attempt: int):
 
 
 def _documents(probes: list[DocumentProbe], page_rows: list[dict], run_id: str) -> list[DocumentResult]:
-    by_source: dict[str, list[dict]] = defaultdict(list)
+    # By doc_id: paths with identical bytes share the pages of the one that was extracted.
+    by_doc: dict[str, list[dict]] = defaultdict(list)
     for row in page_rows:
-        by_source[row["source"]].append(row)
+        by_doc[row["doc_id"]].append(row)
     documents = []
     for p in probes:
-        rows = by_source.get(p.source, [])
+        rows = by_doc.get(p.doc_id, [])
         doc = DocumentResult(
             doc_id=p.doc_id, source=p.source, mime=p.mime, bytes=p.bytes, n_pages=p.n_pages,
             status="error" if p.error_kind else "ok", error_kind=p.error_kind, error=p.error,

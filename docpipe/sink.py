@@ -1,7 +1,9 @@
 """Parquet writing on any pyarrow filesystem (local folder, s3://, gs://).
 
 Each part file is written under a temporary name and then moved into place,
-so a reader (or a resumed run) never sees half a file.
+so a reader (or a resumed run) never sees half a file; writing the same name
+again replaces the part whole. Which parts count (exactly-once across killed
+and resumed runs) is `docpipe.resume`'s business.
 """
 
 from __future__ import annotations

@@ -101,6 +101,7 @@ class TesseractEngine:
         self.lang = lang
         self._api = PyTessBaseAPI(path=self.tessdata, lang=lang, psm=PSM.AUTO, oem=OEM.LSTM_ONLY)
         self._osd = None
+        self._deadline: Optional[float] = None  # time.monotonic() by which this page must be read
         if os.path.exists(os.path.join(self.tessdata, "osd.traineddata")):
             self._osd = PyTessBaseAPI(path=self.tessdata, lang="osd", psm=PSM.OSD_ONLY)
 
@@ -123,6 +124,11 @@ class TesseractEngine:
         # Tesseract reports the counter-clockwise turn the content has undergone.
         return (360 - int(found["orient_deg"])) % 360, float(found["orient_conf"])
 
+    def until(self, deadline: Optional[float]) -> "TesseractEngine":
+        """This engine, with recognition cut off at `deadline` (the page's time limit; None: none)."""
+        self._deadline = deadline
+        return self
+
     def read_word(self, image) -> str:
         """The text of an image holding one word (a crop)."""
         from tesserocr import PSM
@@ -141,7 +147,12 @@ class TesseractEngine:
         self._api.SetImage(image)
         if dpi:
             self._api.SetSourceResolution(int(round(dpi)))
-        self._api.Recognize()
+        from docpipe.deadline import PageTimeout, remaining_ms
+
+        # Tesseract itself stops at the deadline (its ETEXT_DESC monitor); False means it did.
+        finished = self._api.Recognize(timeout=remaining_ms(self._deadline))
+        if not finished and self._deadline is not None and remaining_ms(self._deadline) <= 1:
+            raise PageTimeout("Tesseract recognition ran over the page's time limit")
         iterator = self._api.GetIterator()
         lines: list[OcrLine] = []
         if iterator is None:

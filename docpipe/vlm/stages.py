@@ -87,11 +87,12 @@ class ServerAnswerer:
 class FinishWorker:
     """Parses answers into pages; retries or falls back; writes the pages; returns summaries."""
 
-    def __init__(self, config: dict, last_attempt: bool):
+    def __init__(self, config: dict, last_attempt: bool, part_prefix: str):
         from docpipe.engines.tesseract import OcrOnDemand
 
         self.config = RunConfig.model_validate(config)
         self.last_attempt = last_attempt
+        self.part_prefix = part_prefix
         self.ocr = OcrOnDemand(self.config.ocr_lang)
 
     def __call__(self, batch: pa.Table) -> pa.Table:
@@ -113,9 +114,16 @@ class FinishWorker:
                 pages.append(page)
         table = to_table(pages, PAGES_SCHEMA)
         if table.num_rows:
-            write_table(self.config.out, PAGES_DIR, table)
+            write_table(self.config.out, PAGES_DIR, table, name=self._part_name(pages))
             summaries.extend(table.select(SUMMARY_COLUMNS).to_pylist())
         return pa.Table.from_pylist(summaries, schema=table.select(SUMMARY_COLUMNS).schema)
+
+    def _part_name(self, pages: list[PageResult]) -> str:
+        """Named by the pages it holds, so a batch Ray retries replaces its part (docpipe.resume, step 1)."""
+        import hashlib
+
+        keys = "\n".join(sorted(f"{p.doc_id}:{p.page}" for p in pages))
+        return f"{self.part_prefix}-{hashlib.sha1(keys.encode()).hexdigest()[:16]}.parquet"
 
     def _finish(self, row: dict) -> Optional[PageResult]:
         from docpipe.vlm.answer import to_page_result

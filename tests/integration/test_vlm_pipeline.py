@@ -132,15 +132,20 @@ def test_schema_extraction_writes_one_valid_row_per_document(sample_dir, tmp_pat
     for name in ("scan.png", "single_column.pdf", "corrupt.pdf"):
         shutil.copy(sample_dir / name, inputs / name)
     shutil.copy(sample_dir / "scan.png", inputs / "same_bytes.png")
-    server = FakeVllmServer(responder=invoice_model)
     schema = Path(__file__).resolve().parents[2] / "schemas" / "invoice.py"
-    result = subprocess.run(
-        [sys.executable, "-m", "docpipe.cli", "run", str(inputs), "--out", str(tmp_path / "out"),
-         "--vlm-url", server.url, "--schema", f"{schema}:Invoice", "--num-cpus", "2", "--quiet"],
-        capture_output=True, text=True, timeout=600,
-    )
-    server.close()
-    assert result.returncode == 0, result.stderr[-3000:]
+
+    def run() -> FakeVllmServer:
+        server = FakeVllmServer(responder=invoice_model)
+        result = subprocess.run(
+            [sys.executable, "-m", "docpipe.cli", "run", str(inputs), "--out", str(tmp_path / "out"),
+             "--vlm-url", server.url, "--schema", f"{schema}:Invoice", "--num-cpus", "2", "--quiet"],
+            capture_output=True, text=True, timeout=600,
+        )
+        server.close()
+        assert result.returncode == 0, result.stderr[-3000:]
+        return server
+
+    server = run()
     rows = {Path(r["source"]).name: r for r in _rows(tmp_path / "out", "extractions")}
     assert set(rows) == {"scan.png", "same_bytes.png", "single_column.pdf", "corrupt.pdf"}
     for name in ("scan.png", "same_bytes.png", "single_column.pdf"):
@@ -151,4 +156,15 @@ def test_schema_extraction_writes_one_valid_row_per_document(sample_dir, tmp_pat
     schema_requests = [r for r in server.requests if r["structured_outputs"]["json"].get("title") == "Invoice"]
     assert len(schema_requests) == 2  # identical bytes are extracted once
     pages = {Path(r["source"]).name: r for r in _rows(tmp_path / "out", "pages")}
-    assert pages["scan.png"]["engine"] == "vlm" and pages["single_column.pdf"]["engine"] == "text"
+    # Identical bytes: one set of pages, under the first path in sorted order.
+    assert "scan.png" not in pages
+    assert pages["same_bytes.png"]["engine"] == "vlm" and pages["single_column.pdf"]["engine"] == "text"
+
+    # A run killed after its documents were committed but before its extractions were written:
+    # the re-run extracts every document again from its committed pages, and nothing else.
+    shutil.rmtree(tmp_path / "out" / "extractions")
+    again = run()
+    assert {Path(r["source"]).name for r in _rows(tmp_path / "out", "extractions")} == set(rows)
+    assert len(again.requests) == 2 and all(r["structured_outputs"]["json"]["title"] == "Invoice"
+                                            for r in again.requests)
+    assert len(_rows(tmp_path / "out", "documents")) == 4
