@@ -47,6 +47,7 @@ def _all_failed(unit: WorkUnit, kind, message: str) -> list[PageResult]:
 
 def _pdf_pages(unit: WorkUnit, data: bytes, config: RunConfig, ocr: OcrProvider) -> Iterator[PageResult]:
     from docpipe.engines.text import extract_page
+    from docpipe.memory import release_memory
     from docpipe.render import fit_dpi
 
     doc = open_pdf(data, config.password)
@@ -71,6 +72,8 @@ def _pdf_pages(unit: WorkUnit, data: bytes, config: RunConfig, ocr: OcrProvider)
             except Exception as exc:  # MuPDF errors on damaged pages are per page
                 result = _page_error(unit, index, "corrupt", f"{type(exc).__name__}: {exc}")
             result.elapsed_ms = (time.perf_counter() - started) * 1000
+            if unit.likely_scan:
+                release_memory()  # a scan's decoded page image is never reused; MuPDF would cache it
             yield result
     finally:
         doc.close()

@@ -101,7 +101,11 @@ class PageWorker:
         return self._ocr
 
     def __call__(self, batch: pa.Table) -> pa.Table:
-        return extract_and_write_batch(batch, self.config, self.ocr_engine)
+        from docpipe.memory import release_memory
+
+        summaries = extract_and_write_batch(batch, self.config, self.ocr_engine)
+        release_memory()  # so a worker's footprint does not grow with document length
+        return summaries
 
 
 _PROBE_SCHEMA = pa.schema([
