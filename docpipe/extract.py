@@ -49,6 +49,8 @@ def _all_failed(unit: WorkUnit, kind, message: str) -> list[PageResult]:
 
 
 def _pdf_pages(unit: WorkUnit, data: bytes, config: RunConfig, ocr: OcrProvider) -> Iterator[PageResult]:
+    from docpipe.memory import release_memory
+
     doc = open_pdf(data, config.password)
     try:
         for index in range(unit.page_start, unit.page_stop):
@@ -56,6 +58,8 @@ def _pdf_pages(unit: WorkUnit, data: bytes, config: RunConfig, ocr: OcrProvider)
             result = _within_limit(unit, index, config, ocr,
                                    lambda page_ocr: _pdf_page(unit, index, doc, data, config, page_ocr))
             result.elapsed_ms = (time.perf_counter() - started) * 1000
+            if unit.likely_scan:
+                release_memory()  # a scan's decoded page image is never reused; MuPDF would cache it
             yield result
     finally:
         doc.close()

@@ -114,7 +114,11 @@ class PageWorker:
         self.ocr = OcrOnDemand(self.config.ocr_lang)
 
     def __call__(self, batch: pa.Table) -> pa.Table:
-        return extract_and_write_batch(batch, self.config, self.ocr)
+        from docpipe.memory import release_memory
+
+        summaries = extract_and_write_batch(batch, self.config, self.ocr)
+        release_memory()  # so a worker's footprint does not grow with document length
+        return summaries
 
 
 _PROBE_SCHEMA = pa.schema([

@@ -1,0 +1,101 @@
+"""Input and output on S3: moto's S3 server on 127.0.0.1, the CLI run against s3:// URIs.
+
+The endpoint and credentials reach pyarrow (and every local Ray worker, which
+inherits the driver's environment) only through the standard AWS_* variables.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.dataset as ds
+import pyarrow.fs as pafs
+import pytest
+
+from raycluster import free_port
+
+FILES = ["single_column.pdf", "two_column.pdf", "scan.png", "scan.pdf", "not_a_pdf.pdf"]
+
+
+@pytest.fixture(scope="module")
+def s3_env():
+    pytest.importorskip("moto")
+    port = free_port()
+    server = subprocess.Popen([str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1",
+                               "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = dict(os.environ, AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}", AWS_ACCESS_KEY_ID="testing",
+               AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1")
+    try:
+        fs = pafs.S3FileSystem(endpoint_override=env["AWS_ENDPOINT_URL"], access_key="testing",
+                               secret_key="testing", region="us-east-1", allow_bucket_creation=True)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                fs.create_dir("docs-in")
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.3)
+        fs.create_dir("docs-out")
+        yield env, fs
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def s3_run(s3_env, sample_dir):
+    env, fs = s3_env
+    for name in FILES:
+        with fs.open_output_stream(f"docs-in/batch/{name}") as out:
+            out.write((sample_dir / name).read_bytes())
+    docpipe = Path(sys.executable).with_name("docpipe")
+    result = subprocess.run(
+        [str(docpipe), "run", "s3://docs-in/batch", "--out", "s3://docs-out/run1", "--num-cpus", "2",
+         "--save-images", "--pages-per-task", "1", "--quiet"],
+        env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    return fs
+
+
+def _rows(fs, path: str) -> list[dict]:
+    return ds.dataset(path, filesystem=fs, format="parquet").to_table().to_pylist()
+
+
+def test_one_documents_row_per_object(s3_run, expected):
+    docs = {d["source"]: d for d in _rows(s3_run, "docs-out/run1/documents")}
+    assert sorted(docs) == sorted(f"s3://docs-in/batch/{name}" for name in FILES)
+    for source, row in docs.items():
+        want = expected[source.rsplit("/", 1)[1]]
+        assert (row["status"], row["error_kind"]) == (want["status"], want["error_kind"])
+        if want["status"] == "ok":
+            assert row["doc_id"] == want["sha256"] and row["pages_ok"] == want["n_pages"]
+
+
+def test_pages_complete_once_each_with_images_on_s3(s3_run, expected):
+    pages = _rows(s3_run, "docs-out/run1/pages")
+    keys = sorted((p["source"], p["page"]) for p in pages)
+    assert keys == sorted((f"s3://docs-in/batch/{name}", i + 1) for name in FILES
+                          if expected[name]["status"] == "ok" for i in range(expected[name]["n_pages"]))
+    assert {p["engine"] for p in pages} == {"text", "ocr"}
+    for page in pages:
+        info = s3_run.get_file_info(f"docs-out/run1/{page['image_path']}")
+        assert info.type == pafs.FileType.File and info.size > 0
+
+
+def test_unreachable_output_bucket_is_a_run_level_error(s3_env, sample_dir, tmp_path):
+    env, _ = s3_env
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(sample_dir / "two_column.pdf", folder)
+    docpipe = Path(sys.executable).with_name("docpipe")
+    result = subprocess.run([str(docpipe), "run", str(folder), "--out", "s3://no-such-bucket/out", "--quiet"],
+                            env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2
+    assert "cannot write to --out s3://no-such-bucket/out" in result.stderr
