@@ -26,20 +26,30 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
 import pyarrow as pa
 
-from docpipe import __version__
 from docpipe.arrow import PAGES_SCHEMA, to_table
 from docpipe.config import RunConfig
+from docpipe.document_rows import document_rows
 from docpipe.ingest import OCR_PAGE_COST, DocumentProbe, WorkUnit, discover, probe, split_units, unit_cost
 from docpipe.progress import Progress
 from docpipe.records import DocumentResult, PageResult, VlmPageTask
 from docpipe.resume import Ledger, recover, sweep, unextracted
 from docpipe.sink import PAGES_DIR, prepare_output, write_table
+
+# Ray's retries of a task whose worker process died (Ray Data's default is forever: one page
+# that crashes its worker every time would stop the run). The task then counts as an errored
+# block, which the run ignores (DataContext.max_errored_blocks) and the next pass takes over.
+TASK_RETRIES = 2
+
+
+def _bounded_retries() -> dict:
+    # Through ray_remote_args_fn: Ray Data merges it over its own actor defaults.
+    return {"max_task_retries": TASK_RETRIES}
+
 
 SUMMARY_COLUMNS = ["doc_id", "source", "page", "engine", "status", "error_kind", "error", "elapsed_ms"]
 
@@ -175,7 +185,7 @@ def _init_ray(config: RunConfig):
     return ray, True
 
 
-def _quiet_ray_data() -> None:
+def _configure_ray_data() -> None:
     from ray.data import DataContext
 
     logging.getLogger("ray.data").setLevel(logging.ERROR)
@@ -185,6 +195,8 @@ def _quiet_ray_data() -> None:
     context.enable_operator_progress_bars = False
     context.print_on_execution_start = False
     context.verbose_stats_logs = False
+    # A task that failed for good loses its pages, not the run: _extract_all takes them over.
+    context.max_errored_blocks = -1
 
 
 def run(config: RunConfig, progress: Optional[Progress] = None) -> RunSummary:
@@ -215,7 +227,7 @@ def run(config: RunConfig, progress: Optional[Progress] = None) -> RunSummary:
     try:
         import ray.data
 
-        _quiet_ray_data()
+        _configure_ray_data()
         if config.vlm is not None and config.vlm.url is None:
             from docpipe.vlm.inprocess import check_gpus
 
@@ -224,7 +236,7 @@ def run(config: RunConfig, progress: Optional[Progress] = None) -> RunSummary:
         earlier = recover(config.out)
         todo = [f for f in files if f not in earlier.sources]
         summary.skipped = len(files) - len(todo)
-        ledger = Ledger(config.out, run_id, config.commit_every_s, lambda ps, rows: _documents(ps, rows, run_id))
+        ledger = Ledger(config.out, run_id, config.commit_every_s, lambda ps, rows: document_rows(ps, rows, run_id))
         probes = ledger.plan(_probe_all(ray, todo, config_dict), earlier)
         progress.start(documents=len(todo), pages=sum(p.n_pages or 0 for p in probes))
         cost = sum((p.n_pages or 0) * (OCR_PAGE_COST if p.likely_scan else 1) for p in probes if not p.error_kind)
@@ -271,20 +283,89 @@ def _workers(ray, config: RunConfig) -> int:
 
 def _extract_all(ray, units: list[WorkUnit], pages_per_task: int, config_dict: dict, workers: int,
                  progress: Progress, run_id: str, ledger: Ledger) -> list[dict]:
-    if RunConfig.model_validate(config_dict).vlm_pages:
-        return _extract_with_vlm(ray, units, pages_per_task, config_dict, workers, progress, run_id, ledger)
-    summaries = _page_stage(ray, units, pages_per_task, config_dict, workers, 1, f"part-{run_id}")
-    rows = []
-    for row in summaries.iter_rows() if summaries is not None else ():
+    """Every page of the units, in passes; returns the page summaries.
+
+    A pass takes over the pages the one before did not finish: a page whose
+    VLM answer failed (asked again, hotter; passes rather than a loop inside
+    one stage because ray.data.llm answers each row once), and the pages of a
+    bundle whose worker died on every try (a crash, or the memory monitor),
+    now one page per task, so a page that kills its worker costs only itself.
+    Pages still not done after the last pass become `worker_lost` rows.
+    """
+    config = RunConfig.model_validate(config_dict)
+    passes = config.vlm.attempts if config.vlm_pages else 2
+    by_doc = {u.doc_id: u for u in units}
+    rows: list[dict] = []
+
+    def record(row: dict) -> None:
         rows.append(row)
         progress.page_done(row)
         ledger.page_done(row)
+
+    for attempt in range(passes):
+        dataset = _pass_stages(ray, units, pages_per_task, config_dict, workers, run_id, attempt,
+                               last=attempt == passes - 1)
+        if dataset is None:
+            return rows
+        back, retry = set(), []
+        for row in dataset.iter_rows():
+            back.add((row["doc_id"], row["page"]))
+            if row["status"] == "retry":
+                retry.append((row["doc_id"], row["page"]))
+            else:
+                record(row)
+        lost = [(u.doc_id, i + 1) for u in units for i in range(u.page_start, u.page_stop)
+                if (u.doc_id, i + 1) not in back]
+        units = [by_doc[d].model_copy(update={"page_start": p - 1, "page_stop": p}) for d, p in retry + lost]
+        pages_per_task = 1
+    for row in _lost_pages(units, config, run_id):
+        record(row)
     return rows
 
 
+def _pass_stages(ray, units: list[WorkUnit], pages_per_task: int, config_dict: dict, workers: int,
+                 run_id: str, attempt: int, last: bool):
+    """One pass's stages: extract pages (and, for VLM pages, answer -> parse and write)."""
+    config = RunConfig.model_validate(config_dict)
+    prefix = f"part-{run_id}-a{attempt}"
+    if not config.vlm_pages:
+        return _page_stage(ray, units, pages_per_task, config_dict, workers, 1, prefix, attempt > 0)
+    from docpipe.vlm.stages import FinishWorker
+
+    # The model is the bottleneck: page workers mostly render and wait, so half a
+    # CPU each leaves room for the finish worker on a small machine.
+    dataset = _page_stage(ray, units, pages_per_task, config_dict, workers, 0.5, prefix, attempt > 0)
+    if dataset is None:
+        return None
+    dataset = _answer_stage(ray, dataset, config_dict, config.vlm, attempt)
+    return dataset.map_batches(
+        FinishWorker, fn_constructor_kwargs={"config": config_dict, "last_attempt": last,
+                                             "part_prefix": f"{prefix}-vlm"},
+        batch_size=8, batch_format="pyarrow", compute=ray.data.ActorPoolStrategy(size=1), num_cpus=0.5,
+        ray_remote_args_fn=_bounded_retries,
+    )
+
+
+def _lost_pages(units: list[WorkUnit], config: RunConfig, run_id: str) -> list[dict]:
+    """Error rows for pages whose worker died on every try, written like any other part."""
+    pages = [PageResult(doc_id=u.doc_id, source=u.source, page=u.page_start + 1, status="error",
+                        error_kind="worker_lost",
+                        error=f"the worker process died on this page {TASK_RETRIES + 1} times "
+                              "(a crash in a library, or killed for memory); the rest of the document went on")
+             for u in units]
+    table = to_table(pages, PAGES_SCHEMA)
+    if table.num_rows:
+        write_table(config.out, PAGES_DIR, table, name=f"part-{run_id}-lost.parquet")
+    return table.select(SUMMARY_COLUMNS).to_pylist()
+
+
 def _page_stage(ray, units: list[WorkUnit], pages_per_task: int, config_dict: dict, workers: int,
-                cpus_per_worker: float, part_prefix: str):
-    """Bundles of units -> extracted pages; each bundle writes `{part_prefix}-{i}.parquet`."""
+                cpus_per_worker: float, part_prefix: str, one_at_a_time: bool = False):
+    """Bundles of units -> extracted pages; each bundle writes `{part_prefix}-{i}.parquet`.
+
+    `one_at_a_time`: each worker holds one task, so a worker that dies takes
+    only the task it was running with it, not the ones queued behind it.
+    """
     bundles = bundle_units(units, pages_per_task)
     if not bundles:
         return None
@@ -293,49 +374,10 @@ def _page_stage(ray, units: list[WorkUnit], pages_per_task: int, config_dict: di
                                   override_num_blocks=min(len(bundles), 10_000))
     return dataset.map_batches(
         PageWorker, fn_constructor_kwargs={"config": config_dict}, batch_size=1, batch_format="pyarrow",
-        compute=ray.data.ActorPoolStrategy(size=min(workers, len(bundles))), num_cpus=cpus_per_worker,
+        compute=ray.data.ActorPoolStrategy(size=min(workers, len(bundles)),
+                                           max_tasks_in_flight_per_actor=1 if one_at_a_time else None),
+        num_cpus=cpus_per_worker, ray_remote_args_fn=_bounded_retries,
     )
-
-
-def _extract_with_vlm(ray, units: list[WorkUnit], pages_per_task: int, config_dict: dict, workers: int,
-                      progress: Progress, run_id: str, ledger: Ledger) -> list[dict]:
-    """Pages -> VLM answers -> parsed pages, in passes: a page whose answer failed goes again, hotter.
-
-    Each pass streams: the page workers render VLM pages (and finish the
-    others), the answer stage asks the model, the finish worker parses and
-    writes. A page still failing on the last pass falls back to the text
-    layer or OCR. Passes rather than a loop inside one stage because
-    ray.data.llm's processor answers each row once.
-    """
-    from docpipe.vlm.stages import FinishWorker
-
-    vlm = RunConfig.model_validate(config_dict).vlm
-    mime_of = {u.source: u.mime for u in units}
-    rows: list[dict] = []
-    for attempt in range(vlm.attempts):
-        # The model is the bottleneck: page workers mostly render and wait, so half a
-        # CPU each leaves room for the finish worker on a small machine.
-        prefix = f"part-{run_id}-a{attempt}"
-        dataset = _page_stage(ray, units, pages_per_task, config_dict, workers, 0.5, prefix)
-        if dataset is None:
-            break
-        dataset = _answer_stage(ray, dataset, config_dict, vlm, attempt)
-        dataset = dataset.map_batches(
-            FinishWorker, fn_constructor_kwargs={"config": config_dict, "last_attempt": attempt == vlm.attempts - 1,
-                                                 "part_prefix": f"{prefix}-vlm"},
-            batch_size=8, batch_format="pyarrow", compute=ray.data.ActorPoolStrategy(size=1), num_cpus=0.5,
-        )
-        retry = []
-        for row in dataset.iter_rows():
-            if row["status"] == "retry":
-                retry.append(WorkUnit(source=row["source"], doc_id=row["doc_id"], mime=mime_of[row["source"]],
-                                      page_start=row["page"] - 1, page_stop=row["page"]))
-            else:
-                rows.append(row)
-                progress.page_done(row)
-                ledger.page_done(row)
-        units, pages_per_task = retry, 1
-    return rows
 
 
 def _extract_schemas(ray, config: RunConfig, documents: list[DocumentResult]) -> int:
@@ -397,46 +439,5 @@ def _answer_stage(ray, dataset, config_dict: dict, vlm, attempt: int):
     return dataset.map_batches(
         ServerAnswerer, fn_constructor_kwargs={"config": config_dict, "attempt": attempt},
         batch_size=vlm.concurrency, batch_format="pyarrow",
-        compute=ray.data.ActorPoolStrategy(size=vlm.workers), num_cpus=0,
+        compute=ray.data.ActorPoolStrategy(size=vlm.workers), num_cpus=0, ray_remote_args_fn=_bounded_retries,
     )
-
-
-def _documents(probes: list[DocumentProbe], page_rows: list[dict], run_id: str) -> list[DocumentResult]:
-    # By doc_id: paths with identical bytes share the pages of the one that was extracted.
-    by_doc: dict[str, list[dict]] = defaultdict(list)
-    for row in page_rows:
-        by_doc[row["doc_id"]].append(row)
-    documents = []
-    for p in probes:
-        rows = by_doc.get(p.doc_id, [])
-        doc = DocumentResult(
-            doc_id=p.doc_id, source=p.source, mime=p.mime, bytes=p.bytes, n_pages=p.n_pages,
-            status="error" if p.error_kind else "ok", error_kind=p.error_kind, error=p.error,
-            run_id=run_id, docpipe_version=__version__, elapsed_s=p.elapsed_s,
-        )
-        if not p.error_kind:
-            _fold_pages(doc, rows)
-            if p.repaired and doc.status == "ok":
-                # Recovered from damage: the pages may not be all the file held.
-                doc.status, doc.error_kind, doc.error = "partial", "corrupt", p.repaired
-        documents.append(doc)
-    return documents
-
-
-def _fold_pages(doc: DocumentResult, rows: list[dict]) -> None:
-    ok = [r for r in rows if r["status"] == "ok"]
-    failed = [r for r in rows if r["status"] != "ok"]
-    doc.pages_ok, doc.pages_failed = len(ok), len(failed) + max(0, (doc.n_pages or 0) - len(rows))
-    doc.engines = sorted({r["engine"] for r in ok if r["engine"]})
-    doc.elapsed_s += sum(r["elapsed_ms"] or 0.0 for r in rows) / 1000.0
-    if not failed and len(rows) >= (doc.n_pages or 0):
-        doc.status = "ok"
-        return
-    doc.status = "partial" if ok else "error"
-    kinds = defaultdict(int)
-    for r in failed:
-        kinds[r["error_kind"] or "engine_error"] += 1
-    kind = max(kinds, key=kinds.get) if kinds else "engine_error"
-    doc.error_kind = kind
-    example = next((r["error"] for r in failed if r["error_kind"] == kind), None)
-    doc.error = f"{len(failed)} of {doc.n_pages} pages failed ({kind}): {example}"

@@ -33,6 +33,7 @@ ErrorKind = Literal[
     "timeout",             # a page or document exceeded its time limit
     "engine_unavailable",  # the page needs an engine this run does not have
     "engine_error",        # the engine failed on this page
+    "worker_lost",         # the worker process died on this page on every try (crash, out of memory)
     "empty",               # a document with no pages
 ]
 

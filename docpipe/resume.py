@@ -55,7 +55,7 @@ from docpipe.ingest import DocumentProbe, resolve_filesystem
 from docpipe.records import DocumentResult
 from docpipe.sink import DOCUMENTS_DIR, PAGES_DIR, write_table
 
-# Builds the documents rows of probes from their page summaries (pipeline._documents).
+# Builds the documents rows of probes from their page summaries (document_rows.document_rows).
 Build = Callable[[list[DocumentProbe], list[dict]], list[DocumentResult]]
 
 
