@@ -47,10 +47,34 @@ def check_server(vlm: VlmConfig) -> None:
         raise VlmUnavailable(
             f"the VLM server at {vlm.url} refused the API key; set {vlm.api_key_env}") from exc
     except openai.APIStatusError:
-        return  # some gateways do not list models; the first page request will tell
+        # Some gateways do not list models (or answer 400 to a key they do not know):
+        # one tiny request says whether pages would get answers at all.
+        _check_chat(client, vlm)
+        return
     if served and vlm.model not in served:
         raise VlmUnavailable(f"the server at {vlm.url} does not serve {vlm.model!r} (it serves: "
                              f"{', '.join(served)}); pass --model")
+
+
+def _check_chat(client, vlm: VlmConfig) -> None:
+    """A one-token request; a refusal (4xx other than 429) fails the run, a busy server does not."""
+    import openai
+
+    try:
+        client.chat.completions.create(model=vlm.model, max_tokens=1,
+                                       messages=[{"role": "user", "content": "ping"}])
+    except openai.APIStatusError as exc:
+        if exc.status_code == 429 or exc.status_code >= 500:
+            return  # busy or failing for now: page requests retry with backoff
+        raise VlmUnavailable(
+            f"the VLM server at {vlm.url} refused a test request ({exc.status_code}: {_reason(exc)}); "
+            f"check --vlm-url, --model ({vlm.model}) and the API key in ${vlm.api_key_env}") from exc
+
+
+def _reason(exc) -> str:
+    body = exc.body if isinstance(exc.body, dict) else {}
+    error = body.get("error", body)
+    return str(error.get("message") if isinstance(error, dict) and error.get("message") else exc.message)
 
 
 def complete(client, kwargs: dict) -> Completion:
