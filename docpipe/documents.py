@@ -41,11 +41,14 @@ def _quiet_mupdf():
     return pymupdf
 
 
-def open_pdf(data: bytes, password: Optional[str] = None):
-    """A pymupdf.Document, authenticated; raises DocumentError(corrupt|encrypted)."""
+def open_pdf(data: bytes | str, password: Optional[str] = None):
+    """A pymupdf.Document (from the file's bytes, or a local path), authenticated; raises DocumentError(corrupt|encrypted)."""
     pymupdf = _quiet_mupdf()
     try:
-        doc = pymupdf.open(stream=data, filetype="pdf")
+        if isinstance(data, str):  # MuPDF then reads only what each page needs
+            doc = pymupdf.open(data, filetype="pdf")
+        else:
+            doc = pymupdf.open(stream=data, filetype="pdf")
     except Exception as exc:  # MuPDF raises FileDataError, RuntimeError, ValueError...
         raise DocumentError("corrupt", f"cannot open PDF: {exc}") from exc
     if doc.needs_pass:
@@ -149,7 +152,7 @@ def _first_page_has_text(doc) -> bool:
         return True
 
 
-def count_pages(data: bytes, mime: str, limits: Limits, password: Optional[str]) -> PageCount:
+def count_pages(data: bytes | str, mime: str, limits: Limits, password: Optional[str]) -> PageCount:
     try:
         repaired = None
         if mime == PDF:

@@ -10,6 +10,7 @@ raises for bad input.
 
 from __future__ import annotations
 
+import os
 import posixpath
 import time
 from typing import Callable, Iterator, Optional
@@ -17,10 +18,12 @@ from typing import Callable, Iterator, Optional
 from docpipe.config import RunConfig
 from docpipe.deadline import PageTimeout, page_deadline
 from docpipe.documents import DocumentError, open_image, open_pdf
-from docpipe.ingest import PDF, WorkUnit, read_bytes
+from docpipe.ingest import PDF, WorkUnit, local_path, read_bytes
 from docpipe.records import PageResult, VlmPageTask
 from docpipe.route import NeedsOcr
 
+# A PDF's bytes, or the path of a local file (opened lazily by MuPDF).
+PdfData = bytes | str
 # Gives the worker's OCR engine, created on first use; None: no OCR in this run.
 OcrProvider = Optional[Callable[[], "TesseractEngine"]]  # noqa: F821
 
@@ -29,7 +32,10 @@ def extract_unit(unit: WorkUnit, config: RunConfig, ocr: OcrProvider = None) -> 
     if config.engine == "text":
         ocr = None  # forced: pages that need OCR become clear error rows
     try:
-        data = read_bytes(unit.source)
+        # A local PDF is opened by path: MuPDF reads what each page needs, so a worker does
+        # not hold a whole long scan per task (docs/benchmarks.md, "Memory per worker").
+        path = local_path(unit.source) if unit.mime == PDF else None
+        data = path if path is not None and os.path.isfile(path) else read_bytes(unit.source)
     except OSError as exc:
         return _all_failed(unit, "not_found", f"cannot read: {exc}")
     try:
@@ -48,7 +54,7 @@ def _all_failed(unit: WorkUnit, kind, message: str) -> list[PageResult]:
     ]
 
 
-def _pdf_pages(unit: WorkUnit, data: bytes, config: RunConfig, ocr: OcrProvider) -> Iterator[PageResult]:
+def _pdf_pages(unit: WorkUnit, data: PdfData, config: RunConfig, ocr: OcrProvider) -> Iterator[PageResult]:
     from docpipe.memory import release_memory
 
     doc = open_pdf(data, config.password)
@@ -65,7 +71,7 @@ def _pdf_pages(unit: WorkUnit, data: bytes, config: RunConfig, ocr: OcrProvider)
         doc.close()
 
 
-def _pdf_page(unit: WorkUnit, index: int, doc, data: bytes, config: RunConfig, ocr: OcrProvider) -> PageResult:
+def _pdf_page(unit: WorkUnit, index: int, doc, data: PdfData, config: RunConfig, ocr: OcrProvider) -> PageResult:
     from docpipe.engines.text import extract_page
     from docpipe.render import fit_dpi
 
@@ -165,7 +171,7 @@ def _vlm_task(unit: WorkUnit, index: int, page_or_image, hints: Optional[list[st
                        image=render_for_vlm(page_or_image, config.vlm.max_tiles), hints=hints)
 
 
-def _pdf_hints(unit: WorkUnit, index: int, page, data: bytes, config: RunConfig,
+def _pdf_hints(unit: WorkUnit, index: int, page, data: PdfData, config: RunConfig,
                ocr: OcrProvider) -> Optional[list[str]]:
     """--vlm-hints: the page's text-layer lines, or its OCR lines when the text layer is unusable."""
     if not config.vlm.hints:
@@ -195,7 +201,7 @@ def _image_dpi(image) -> Optional[float]:
     return (x + y) / 2 if x > 1 and y > 1 else None
 
 
-def _ocr_pdf_page(unit: WorkUnit, index: int, page, data: bytes, config: RunConfig, ocr: OcrProvider,
+def _ocr_pdf_page(unit: WorkUnit, index: int, page, data: PdfData, config: RunConfig, ocr: OcrProvider,
                   why: str) -> PageResult:
     if ocr is None:
         return _needs_ocr(unit, index, page.rect.width, page.rect.height, why, config)
@@ -240,7 +246,7 @@ def _page_error(unit: WorkUnit, index: int, kind, message: str) -> PageResult:
                       status="error", error_kind=kind, error=message)
 
 
-def _save_pdf_image(unit: WorkUnit, index: int, page, data: bytes, config: RunConfig) -> Optional[str]:
+def _save_pdf_image(unit: WorkUnit, index: int, page, data: PdfData, config: RunConfig) -> Optional[str]:
     from docpipe.render import render_pdf_page
 
     encoded, _ = render_pdf_page(page, config.render, config.limits, pdf_bytes=data)

@@ -72,6 +72,12 @@ def resolve_filesystem(uri: str) -> tuple[pafs.FileSystem, str]:
     return pafs.LocalFileSystem(), posixpath.abspath(uri)
 
 
+def local_path(source: str) -> Optional[str]:
+    """The path of a source on this machine's file system, or None for an object store."""
+    fs, path = resolve_filesystem(source)
+    return path if isinstance(fs, pafs.LocalFileSystem) else None
+
+
 def _display(uri: str, fs: pafs.FileSystem, path: str) -> str:
     """How a found file is named in output: keep the user's URI scheme."""
     if "://" in uri and not uri.startswith("file://"):
@@ -209,25 +215,45 @@ def _probe(source: str, limits: Limits, password: Optional[str]) -> DocumentProb
             source=source, bytes=size, error_kind="too_large",
             error=f"file is {size} bytes, over the limit of {limits.max_file_bytes} (--max-file-mb)",
         )
+    local = isinstance(fs, pafs.LocalFileSystem)
     try:
-        data = read_bytes(source)
+        if local:  # hashed as a stream: a long scan is never all in memory
+            digest, head, data = *_digest(fs, path), None
+        else:  # one read of a remote object serves the hash and the page count
+            data = read_bytes(source)
+            digest, head = hashlib.sha256(data).hexdigest(), data[:2048]
     except OSError as exc:
         return DocumentProbe(source=source, error_kind="not_found", error=f"cannot read: {exc}")
-    probe_ = DocumentProbe(source=source, bytes=len(data), doc_id=hashlib.sha256(data).hexdigest())
-    if not data:
+    probe_ = DocumentProbe(source=source, bytes=size, doc_id=digest)
+    if not size:
         probe_.error_kind, probe_.error = "empty", "zero-byte file"
         return probe_
-    mime = sniff(data[:2048])
+    mime = sniff(head)
     if mime is None:
-        probe_.error_kind, probe_.error = "unsupported_format", describe_unsupported(data[:2048])
+        probe_.error_kind, probe_.error = "unsupported_format", describe_unsupported(head)
         return probe_
     probe_.mime = mime
     from docpipe import documents  # engine imports stay out of discovery
 
+    if data is None:  # MuPDF opens a local PDF by path and reads only what it needs
+        try:
+            data = path if mime == PDF else read_bytes(source)
+        except OSError as exc:
+            return DocumentProbe(source=source, error_kind="not_found", error=f"cannot read: {exc}")
     count = documents.count_pages(data, mime, limits, password)
     probe_.n_pages, probe_.error_kind, probe_.error = count.n_pages, count.error_kind, count.error
     probe_.repaired, probe_.likely_scan = count.repaired, count.likely_scan
     return probe_
+
+
+def _digest(fs: pafs.FileSystem, path: str) -> tuple[str, bytes]:
+    """(sha256 hex, first 2 KiB) of a file, read in 8 MiB pieces."""
+    sha, head = hashlib.sha256(), b""
+    with fs.open_input_stream(path) as stream:
+        while chunk := stream.read(8 << 20):
+            head = head or chunk[:2048]
+            sha.update(chunk)
+    return sha.hexdigest(), head
 
 
 def split_units(probe_: DocumentProbe, pages_per_unit: int) -> Iterator[WorkUnit]:

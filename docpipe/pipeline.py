@@ -46,9 +46,15 @@ from docpipe.sink import PAGES_DIR, prepare_output, write_table
 TASK_RETRIES = 2
 
 
-def _bounded_retries() -> dict:
-    # Through ray_remote_args_fn: Ray Data merges it over its own actor defaults.
-    return {"max_task_retries": TASK_RETRIES}
+def _map_actors(dataset, fn, **kwargs):
+    """`dataset.map_batches(fn, ...)` on an actor pool whose tasks are retried at most TASK_RETRIES times."""
+    import warnings
+
+    with warnings.catch_warnings():
+        # Ray 2.60 has no named option for max_task_retries (ray-project/ray#65227 adds
+        # named ones for others); the keyword works until Ray 2.64 and warns on every run.
+        warnings.filterwarnings("ignore", message="`ray_remote_args` is deprecated")
+        return dataset.map_batches(fn, max_task_retries=TASK_RETRIES, **kwargs)
 
 
 SUMMARY_COLUMNS = ["doc_id", "source", "page", "engine", "status", "error_kind", "error", "elapsed_ms"]
@@ -338,11 +344,10 @@ def _pass_stages(ray, units: list[WorkUnit], pages_per_task: int, config_dict: d
     if dataset is None:
         return None
     dataset = _answer_stage(ray, dataset, config_dict, config.vlm, attempt)
-    return dataset.map_batches(
-        FinishWorker, fn_constructor_kwargs={"config": config_dict, "last_attempt": last,
-                                             "part_prefix": f"{prefix}-vlm"},
+    return _map_actors(
+        dataset, FinishWorker,
+        fn_constructor_kwargs={"config": config_dict, "last_attempt": last, "part_prefix": f"{prefix}-vlm"},
         batch_size=8, batch_format="pyarrow", compute=ray.data.ActorPoolStrategy(size=1), num_cpus=0.5,
-        ray_remote_args_fn=_bounded_retries,
     )
 
 
@@ -372,11 +377,11 @@ def _page_stage(ray, units: list[WorkUnit], pages_per_task: int, config_dict: di
     dataset = ray.data.from_items([{"units": b, "part": f"{part_prefix}-{i:06d}.parquet"}
                                    for i, b in enumerate(bundles)],
                                   override_num_blocks=min(len(bundles), 10_000))
-    return dataset.map_batches(
-        PageWorker, fn_constructor_kwargs={"config": config_dict}, batch_size=1, batch_format="pyarrow",
+    return _map_actors(
+        dataset, PageWorker, fn_constructor_kwargs={"config": config_dict}, batch_size=1, batch_format="pyarrow",
         compute=ray.data.ActorPoolStrategy(size=min(workers, len(bundles)),
                                            max_tasks_in_flight_per_actor=1 if one_at_a_time else None),
-        num_cpus=cpus_per_worker, ray_remote_args_fn=_bounded_retries,
+        num_cpus=cpus_per_worker,
     )
 
 
@@ -421,8 +426,8 @@ def _schema_answers(ray, config: RunConfig, wanted: list[str]) -> list[dict]:
 
         answers = build_extraction_processor(config.vlm)(requests)
     else:
-        answers = requests.map_batches(
-            ExtractionAnswerer, fn_constructor_kwargs={"config": config_dict}, batch_size=config.vlm.concurrency,
+        answers = _map_actors(
+            requests, ExtractionAnswerer, fn_constructor_kwargs={"config": config_dict}, batch_size=config.vlm.concurrency,
             batch_format="pyarrow", compute=ray.data.ActorPoolStrategy(size=config.vlm.workers), num_cpus=0,
         )
     return [dict(doc_id=r["doc_id"], source=r["source"], **json.loads(r["result"])) for r in answers.iter_rows()]
@@ -436,8 +441,8 @@ def _answer_stage(ray, dataset, config_dict: dict, vlm, attempt: int):
     from docpipe.vlm.stages import ServerAnswerer
 
     # Network-bound: each worker keeps `concurrency` requests in flight and needs no CPU of its own.
-    return dataset.map_batches(
-        ServerAnswerer, fn_constructor_kwargs={"config": config_dict, "attempt": attempt},
+    return _map_actors(
+        dataset, ServerAnswerer, fn_constructor_kwargs={"config": config_dict, "attempt": attempt},
         batch_size=vlm.concurrency, batch_format="pyarrow",
-        compute=ray.data.ActorPoolStrategy(size=vlm.workers), num_cpus=0, ray_remote_args_fn=_bounded_retries,
+        compute=ray.data.ActorPoolStrategy(size=vlm.workers), num_cpus=0,
     )

@@ -41,7 +41,7 @@ def encode(image, image_format: str) -> bytes:
 
 
 def render_pdf_page(
-    page, config: RenderConfig, limits: Limits, *, pdf_bytes: Optional[bytes] = None,
+    page, config: RenderConfig, limits: Limits, *, pdf_bytes: Optional[bytes | str] = None,
     dpi: Optional[int] = None, grayscale: bool = False,
 ) -> tuple[bytes, int]:
     """(encoded image, DPI used) for one PDF page, upright as displayed."""
@@ -58,7 +58,7 @@ def render_pdf_page(
 
 
 def render_for_ocr(page, dpi: int, config: RenderConfig, limits: Limits, *,
-                   pdf_bytes: Optional[bytes] = None):
+                   pdf_bytes: Optional[bytes | str] = None):
     """(grayscale PIL image, DPI used) of one PDF page as displayed, for an engine in this process.
 
     The image stays decoded: encoding a 300 DPI page to PNG and back would
@@ -76,15 +76,14 @@ def render_for_ocr(page, dpi: int, config: RenderConfig, limits: Limits, *,
     return Image.frombytes("L", (pixmap.width, pixmap.height), pixmap.samples), dpi
 
 
-def _render_poppler(pdf_bytes: Optional[bytes], page_number: int, dpi: int, config: RenderConfig,
+def _render_poppler(pdf_bytes: Optional[bytes | str], page_number: int, dpi: int, config: RenderConfig,
                     grayscale: bool) -> bytes:
     if pdf_bytes is None:
-        raise ValueError("the poppler renderer needs the PDF bytes")
-    from pdf2image import convert_from_bytes
+        raise ValueError("the poppler renderer needs the PDF (bytes or a local path)")
+    from pdf2image import convert_from_bytes, convert_from_path
 
-    images = convert_from_bytes(
-        pdf_bytes, dpi=dpi, first_page=page_number, last_page=page_number, grayscale=grayscale,
-    )
+    convert = convert_from_path if isinstance(pdf_bytes, str) else convert_from_bytes
+    images = convert(pdf_bytes, dpi=dpi, first_page=page_number, last_page=page_number, grayscale=grayscale)
     if not images:
         raise DocumentError("engine_error", f"poppler rendered nothing for page {page_number}")
     return encode(images[0], config.image_format)
