@@ -9,6 +9,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import posixpath
+import urllib.parse
 from typing import Iterator, Optional
 
 import pyarrow.fs as pafs
@@ -79,10 +80,18 @@ def local_path(source: str) -> Optional[str]:
 
 
 def _display(uri: str, fs: pafs.FileSystem, path: str) -> str:
-    """How a found file is named in output: keep the user's URI scheme."""
+    """How a found file is named in output: the user's URI scheme, and the URI's options.
+
+    The options are what pyarrow takes in a URI (`gs://anonymous@bucket/...`,
+    `?endpoint_override=...&scheme=http`); every worker opens the file from
+    this name, so it must reach the same store. A password in the URI is
+    never copied into output: pass credentials in the environment.
+    """
     if "://" in uri and not uri.startswith("file://"):
-        scheme = uri.split("://", 1)[0]
-        return f"{scheme}://{path}"
+        parts = urllib.parse.urlsplit(uri)
+        user = f"{parts.username}@" if parts.username and parts.password is None else ""
+        query = f"?{parts.query}" if parts.query else ""
+        return f"{parts.scheme}://{user}{path}{query}"
     return path
 
 
@@ -93,7 +102,9 @@ def discover(input_uri: str) -> list[str]:
     and globs only document and image extensions are taken (a README or a
     .DS_Store is not an input document).
     """
-    if any(ch in _GLOB_CHARS for ch in input_uri):
+    # In a URI, `?` starts pyarrow's options (`gs://bucket/in?retry_limit_seconds=5`), not a glob.
+    location = urllib.parse.urlsplit(input_uri).path if "://" in input_uri else input_uri
+    if any(ch in _GLOB_CHARS for ch in location):
         return _discover_glob(input_uri)
     fs, path = resolve_filesystem(input_uri)
     info = fs.get_file_info(path)

@@ -1,7 +1,10 @@
-"""Input and output on S3: moto's S3 server on 127.0.0.1, the CLI run against s3:// URIs.
+"""Input and output on object stores: moto's S3 server and a GCS emulator on 127.0.0.1, the CLI run on their URIs.
 
-The endpoint and credentials reach pyarrow (and every local Ray worker, which
-inherits the driver's environment) only through the standard AWS_* variables.
+S3: the endpoint and credentials reach pyarrow (and every local Ray worker,
+which inherits the driver's environment) only through the standard AWS_*
+variables. GCS: the endpoint through CLOUD_STORAGE_EMULATOR_ENDPOINT (read
+by the Google Cloud C++ client under pyarrow), anonymous access and a short
+retry limit through the URI itself, which docpipe keeps in every source.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pyarrow.dataset as ds
@@ -99,3 +103,45 @@ def test_unreachable_output_bucket_is_a_run_level_error(s3_env, sample_dir, tmp_
                             env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 2
     assert "cannot write to --out s3://no-such-bucket/out" in result.stderr
+
+
+@pytest.fixture(scope="module")
+def gcs_env():
+    port = free_port()
+    server = subprocess.Popen([str(Path(sys.executable).with_name("gcp-storage-emulator")), "start",
+                               "--host", "127.0.0.1", "--port", str(port), "--in-memory", "--default-bucket", "docs"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = dict(os.environ, CLOUD_STORAGE_EMULATOR_ENDPOINT=f"http://127.0.0.1:{port}")
+    try:
+        fs = pafs.GcsFileSystem(anonymous=True, scheme="http", endpoint_override=f"127.0.0.1:{port}",
+                                retry_time_limit=timedelta(seconds=5))
+        deadline = time.monotonic() + 30
+        while fs.get_file_info("docs").type != pafs.FileType.Directory:
+            assert time.monotonic() < deadline, "the GCS emulator did not come up"
+            time.sleep(0.3)
+        yield env, fs
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_gcs_input_and_output(gcs_env, sample_dir, expected):
+    env, fs = gcs_env
+    names = ["two_column.pdf", "scan.png", "not_a_pdf.pdf"]
+    for name in names:
+        with fs.open_output_stream(f"docs/in/{name}") as out:
+            out.write((sample_dir / name).read_bytes())
+    options = "?retry_limit_seconds=5"
+    docpipe = Path(sys.executable).with_name("docpipe")
+    result = subprocess.run(
+        [str(docpipe), "run", f"gs://anonymous@docs/in{options}", "--out", f"gs://anonymous@docs/out{options}",
+         "--num-cpus", "2", "--quiet"], env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    docs = {d["source"]: d for d in _rows(fs, "docs/out/documents")}
+    assert sorted(docs) == sorted(f"gs://anonymous@docs/in/{name}{options}" for name in names)
+    for source, row in docs.items():
+        want = expected[source.split("?")[0].rsplit("/", 1)[1]]
+        assert (row["status"], row["error_kind"]) == (want["status"], want["error_kind"])
+    pages = _rows(fs, "docs/out/pages")
+    assert sorted((p["source"].split("?")[0].rsplit("/", 1)[1], p["page"], p["engine"]) for p in pages) == [
+        ("scan.png", 1, "ocr"), ("two_column.pdf", 1, "text")]
