@@ -96,6 +96,15 @@ def _tokens(content: str, confidences: dict[str, float]) -> list[dict]:
     return tokens
 
 
+def send_json(handler: BaseHTTPRequestHandler, status: int, body: dict) -> None:
+    data = json.dumps(body).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
 class FakeVllmServer:
     def __init__(self, responder: Callable[[dict], Reply] = tesseract_answer, model: str = MODEL):
         self.responder, self.model = responder, model
@@ -117,12 +126,7 @@ class FakeVllmServer:
                 pass
 
             def _send(self, status: int, body: dict) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                send_json(self, status, body)
 
             def do_GET(self):
                 if self.path.rstrip("/").endswith("/models"):

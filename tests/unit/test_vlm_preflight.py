@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -11,7 +10,7 @@ import pytest
 from docpipe.config import VlmConfig
 from docpipe.vlm.server import VlmUnavailable, check_server
 from raycluster import free_port
-from vlm_server import MODEL
+from vlm_server import MODEL, send_json
 
 
 class Server:
@@ -30,13 +29,7 @@ class Server:
                 if self.command == "POST":
                     self.rfile.read(int(self.headers["Content-Length"]))
                     server.chat_calls += 1
-                status, body = replies[self.command]
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                send_json(self, *replies[self.command])
 
             do_GET = do_POST = _reply
 
