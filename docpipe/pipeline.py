@@ -27,14 +27,15 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Iterable, Optional
+from typing import Optional
 
 import pyarrow as pa
 
 from docpipe.arrow import PAGES_SCHEMA, to_table
 from docpipe.config import RunConfig
 from docpipe.document_rows import document_rows
-from docpipe.ingest import OCR_PAGE_COST, DocumentProbe, WorkUnit, discover, probe, split_units, unit_cost
+from docpipe.ingest import OCR_PAGE_COST, DocumentProbe, WorkUnit, discover, probe, split_units
+from docpipe.plan import bundle_units, task_pages
 from docpipe.progress import Progress
 from docpipe.records import DocumentResult, PageResult, VlmPageTask
 from docpipe.resume import Ledger, recover, sweep, unextracted
@@ -145,38 +146,6 @@ _PROBE_SCHEMA = pa.schema([
 
 
 # ---------------------------------------------------------------- driver
-
-MIN_TASK_PAGES, MAX_TASK_PAGES = 8, 64
-
-
-def task_pages(total_pages: int, cpus: float) -> int:
-    """Pages per task: about four tasks per CPU, within 8..64 pages.
-
-    Each task costs Ray tens of milliseconds and re-opens its PDF, so tiny
-    tasks waste the CPUs (measured: 8-page tasks on a 285-page book ran no
-    faster on 2 CPUs than on 1); a few tasks per CPU still balance the load,
-    and 64 pages caps what one task holds of a long document.
-    """
-    per_task = int(total_pages // max(1.0, 4 * cpus))
-    return max(MIN_TASK_PAGES, min(MAX_TASK_PAGES, per_task))
-
-
-def bundle_units(units: Iterable[WorkUnit], pages_per_bundle: int) -> list[list[str]]:
-    """Pack page ranges into bundles worth about `pages_per_bundle` text pages (one part file each)."""
-    bundles: list[list[str]] = []
-    current: list[str] = []
-    pages = 0
-    for unit in units:
-        size = unit_cost(unit)
-        if current and pages + size > pages_per_bundle:
-            bundles.append(current)
-            current, pages = [], 0
-        current.append(unit.model_dump_json())
-        pages += size
-    if current:
-        bundles.append(current)
-    return bundles
-
 
 def _init_ray(config: RunConfig):
     import ray

@@ -165,7 +165,7 @@ def test_broken_page_tree_is_rebuilt_from_page_objects(tmp_path):
 
 
 def test_task_size_follows_the_run():
-    from docpipe.pipeline import task_pages
+    from docpipe.plan import task_pages
 
     assert task_pages(20, 2) == 8  # small runs keep small tasks, so both CPUs get work
     assert task_pages(285, 2) == 35
