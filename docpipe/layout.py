@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable, NamedTuple, Optional, Sequence
 
+from docpipe import bidi
+
 
 class Glyph(NamedTuple):
     c: str
@@ -82,14 +84,20 @@ SPACE_GAP_EM = 0.12
 
 
 def _text_of(glyphs: Sequence[Glyph]) -> str:
+    """The line's text in reading order; glyphs come left to right (RTL lines are turned back)."""
     parts: list[str] = []
+    owners: list[Optional[Glyph]] = []
     prev: Optional[Glyph] = None
     for g in glyphs:
         if prev is not None and not g.c.isspace() and not prev.c.isspace():
             if g.x0 - prev.x1 > SPACE_GAP_EM * max(g.size, prev.size):
                 parts.append(" ")
+                owners.append(None)
         parts.append(g.c)
+        owners.append(g)
         prev = g
+    if bidi.is_rtl(parts):
+        parts = bidi.logical_tokens(parts, owners)
     return re.sub(r"\s+", " ", "".join(parts)).strip()
 
 
@@ -110,6 +118,7 @@ def split_runs(runs: Iterable[Sequence[Glyph]], gap_em: float = SEGMENT_GAP_EM) 
     """Cut each run of glyphs (in writing order) where it jumps back or leaves a wide gap."""
     pieces: list[list[Glyph]] = []
     for run in runs:
+        run = bidi.visual_run(list(run))
         current: list[Glyph] = []
         last_ink: Optional[Glyph] = None
         for g in run:

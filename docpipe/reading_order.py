@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import statistics
 
+from docpipe import bidi
 from docpipe.layout import LayoutBlock, x_overlap
 
 # ---------------------------------------------------------------- reading order
@@ -223,7 +224,23 @@ def _attach_to_below(blocks: list[LayoutBlock]) -> dict[int, tuple[float, float]
 
 
 def order_page(blocks: list[LayoutBlock], page_height: float) -> list[LayoutBlock]:
-    """Headers first, body in reading order, footers last."""
+    """Headers first, body in reading order, footers last.
+
+    A page written right to left (Arabic, Hebrew) is read with its x axis
+    mirrored: columns, and pieces of one line, go right to left.
+    """
+    if not bidi.is_rtl([c for b in blocks for s in b.segments for c in s.text]):
+        return _order_page(blocks, page_height)
+    for b in blocks:
+        b.x0, b.x1 = -b.x1, -b.x0
+    try:
+        return _order_page(blocks, page_height)
+    finally:
+        for b in blocks:
+            b.x0, b.x1 = -b.x1, -b.x0
+
+
+def _order_page(blocks: list[LayoutBlock], page_height: float) -> list[LayoutBlock]:
     classify_blocks(blocks, page_height)
     headers = reading_order([b for b in blocks if b.kind == "header"])
     footnotes = reading_order([b for b in blocks if b.kind == "footnote"])
