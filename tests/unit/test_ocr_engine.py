@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
-from docpipe.engines.ocr import ocr_page
+from docpipe.engines.ocr import _line_direction, ocr_page
 from docpipe.engines.tesseract import TesseractEngine, TesseractUnavailable, check_languages
 from docpipe.evaluate.metrics import cer
 from scanmaker import PARAGRAPHS, scan, table_page, text_page
@@ -30,6 +30,17 @@ def test_turned_and_skewed_page_is_read_upright(engine, turn):
     assert result.rotation == (360 - turn) % 360
     assert (result.width, result.height) == pytest.approx((612, 792), abs=1.0)  # upright again
     assert cer(result.text, truth) <= 0.01
+
+
+def test_dense_skewed_page_whose_profiles_look_sideways_stays_upright(engine):
+    # Skewed by 1.5 degrees, the rows of a dense two-column page smear into each other and its
+    # line profiles say "sideways"; Tesseract's confident OSD must win over them.
+    doc, truth = text_page(columns=2, size=10, paragraphs=PARAGRAPHS * 8)
+    image = scan(doc, dpi=300, skew=1.5)
+    assert _line_direction(image) == "vertical"  # the case this test is about
+    result = _ocr(engine, image)
+    assert result.rotation == 0
+    assert cer(result.text[:400], truth[:400]) <= 0.02  # (the truth runs on past the page's foot)
 
 
 def test_lines_have_boxes_and_confidences(engine):
