@@ -17,6 +17,7 @@ from typing import Optional
 
 from docpipe import layout
 from docpipe.compose import PointFrame, compose_page
+from docpipe.engines.ocr_symbols import SHAPE_CHECKED, fix_symbols
 from docpipe.engines.tesseract import OcrLine, TesseractEngine
 from docpipe.layout import Glyph, LayoutBlock
 from docpipe.records import PageResult
@@ -121,6 +122,7 @@ def _read(gray, dpi: Optional[float], engine: TesseractEngine) -> _PageRead:
     page = _PageRead(gray, [], horizontal, vertical)
     clean = Image.fromarray(scan_image.erase_rulings(pixels, horizontal, vertical)) if page.ruled else gray
     page.lines = engine.recognize(clean, dpi)
+    fix_symbols(page.lines, clean)
     return page
 
 
@@ -285,6 +287,8 @@ def _speck(word) -> bool:
     """
     if len(word.text) <= 2 and set(word.text) <= set("_|"):
         return True
+    if word.text in SHAPE_CHECKED:
+        return False
     return word.confidence < SPECK_CONFIDENCE and not any(ch.isalnum() for ch in word.text)
 
 
