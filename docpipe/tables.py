@@ -177,9 +177,23 @@ def _fill_text(cells: list[GridCell], glyphs: Sequence[Glyph]) -> None:
                 buckets.setdefault(index, []).append(g)
                 break
     for index, inside in buckets.items():
-        segments = build_segments([[g] for g in inside])
-        segments.sort(key=lambda s: (round(s.y0 / max(s.size * 0.5, 1.0)), s.x0))
-        cells[index].segments = segments
+        cells[index].segments = _rows_then_columns(build_segments([[g] for g in inside]))
+
+
+def _rows_then_columns(segments: list) -> list:
+    """Segments top to bottom, those starting within half a font size of each other left to right.
+
+    Grouped by a running row start, not by rounding y0 / size: rounding with each segment's own
+    size put the second line of an OCR'd cell first when Tesseract sized the two lines differently
+    (9.1 pt at y 201 pt and 10.7 pt at y 212 pt: 44 against 40).
+    """
+    ordered, rows = sorted(segments, key=lambda s: s.y0), []
+    for segment in ordered:
+        if rows and segment.y0 - rows[-1][0].y0 <= 0.5 * max(min(rows[-1][0].size, segment.size), 2.0):
+            rows[-1].append(segment)
+        else:
+            rows.append([segment])
+    return [segment for row in rows for segment in sorted(row, key=lambda s: s.x0)]
 
 
 def glyphs_inside(glyphs: Sequence[Glyph], box: Box, margin: float = 1.0) -> tuple[list[Glyph], list[Glyph]]:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import pymupdf
 import pytest
 from PIL import Image
 
-from docpipe.engines.ocr import ocr_page
+from docpipe.engines.ocr import _line_direction, ocr_page
 from docpipe.engines.tesseract import TesseractEngine, TesseractUnavailable, check_languages
 from docpipe.evaluate.metrics import cer
 from scanmaker import PARAGRAPHS, scan, table_page, text_page
@@ -30,6 +31,17 @@ def test_turned_and_skewed_page_is_read_upright(engine, turn):
     assert result.rotation == (360 - turn) % 360
     assert (result.width, result.height) == pytest.approx((612, 792), abs=1.0)  # upright again
     assert cer(result.text, truth) <= 0.01
+
+
+def test_dense_skewed_page_whose_profiles_look_sideways_stays_upright(engine):
+    # Skewed by 1.5 degrees, the rows of a dense two-column page smear into each other and its
+    # line profiles say "sideways"; Tesseract's confident OSD must win over them.
+    doc, truth = text_page(columns=2, size=10, paragraphs=PARAGRAPHS * 8)
+    image = scan(doc, dpi=300, skew=1.5)
+    assert _line_direction(image) == "vertical"  # the case this test is about
+    result = _ocr(engine, image)
+    assert result.rotation == 0
+    assert cer(result.text[:400], truth[:400]) <= 0.02  # (the truth runs on past the page's foot)
 
 
 def test_lines_have_boxes_and_confidences(engine):
@@ -123,3 +135,27 @@ def test_specks_are_dropped_and_real_punctuation_kept():
              OcrWord("Of", (210, 0, 250, 40), 0.94), OcrWord("a", (260, 0, 280, 40), 0.3)]
     kept = [g.c.strip() for g in _glyphs(OcrLine(words, (0, 0, 280, 40), 40.0), 0.24)]
     assert kept == ["than", "—", "Of", "a"]
+
+
+def test_middle_dots_and_bullets_are_told_from_their_ink(engine):
+    # The eng model has neither '·' nor '•': it reads them as '-', '*', '+', '¢' or drops them.
+    # Bullets are drawn as discs (a fifth of the font size, as in common fonts; the base-14
+    # Helvetica bullet PyMuPDF draws is a dot no bigger than '·').
+    doc = pymupdf.open()
+    page = doc.new_page(width=612, height=792)
+    lines = [(72, "Northwind Freight Ltd. · Annual Review · 2023", False),
+             (86, "Missing outcome data were handled by imputation.", True),
+             (86, "The board approved a new budget for maintenance.", True),
+             (72, "A plain line - with a real hyphen between words.", False)]
+    for i, (x, text, bullet) in enumerate(lines):
+        y = 100 + 20 * i
+        page.insert_text((x, y), text, fontname="helv", fontsize=11)
+        if bullet:
+            page.draw_circle((77, y - 3.5), 1.3, color=(0, 0, 0), fill=(0, 0, 0))
+    truth = "\n".join(("• " if bullet else "") + text for _, text, bullet in lines)
+    result = _ocr(engine, scan(doc, dpi=300, blur=0.5, jpeg=70))
+    got = result.text.splitlines()
+    assert got[0].count("·") == 2 and "-" not in got[0]
+    assert [line[:2] for line in got[1:3]] == ["• ", "• "]
+    assert " - " in got[3] and "·" not in got[3]
+    assert cer(result.text, truth) <= 0.02
