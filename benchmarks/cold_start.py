@@ -11,7 +11,7 @@ temp folder. For each CPU count, round robin, REPEAT times each:
   phases        the same run in a child that calls what the CLI calls (RunConfig, then
                 docpipe.pipeline.run) with clocks between the steps: interpreter start and
                 imports (`docpipe.cli`, `docpipe.pipeline`, `ray`); `ray.init` (docpipe's own
-                _init_ray, so the same arguments); the probe stage (the first Ray Data job:
+                init_ray, so the same arguments); the probe stage (the first Ray Data job:
                 a fresh worker process that imports docpipe and PyMuPDF); the extract stage (the
                 actor pool, one page, the Parquet part); `ray.shutdown`; and process exit (the
                 rest, measured from outside). The child times pipeline._probe_all and
@@ -63,7 +63,7 @@ def phases_child(cpus: int, pdf: str, out: str) -> None:
     import docpipe.cli  # noqa: F401  what the console script imports before parsing arguments
     import ray  # noqa: F401
 
-    from docpipe import pipeline
+    from docpipe import pipeline, ray_session
     from docpipe.config import RunConfig
 
     marks["imported"] = _boot_clock()
@@ -82,7 +82,7 @@ def phases_child(cpus: int, pdf: str, out: str) -> None:
 
         setattr(pipeline, name, timed)
     config = RunConfig(input=pdf, out=out, num_cpus=cpus, progress=False)
-    ray_module, started_here = pipeline._init_ray(config)  # run() then finds Ray up and leaves it up
+    ray_module, started_here = ray_session.init_ray(config)  # run() then finds Ray up and leaves it up
     marks["ray_up"] = _boot_clock()
     summary = pipeline.run(config)
     marks["run_done"] = _boot_clock()

@@ -23,7 +23,6 @@ images crossing as encoded bytes.
 
 from __future__ import annotations
 
-import logging
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from docpipe.document_rows import document_rows
 from docpipe.ingest import OCR_PAGE_COST, DocumentProbe, WorkUnit, discover, probe, split_units
 from docpipe.plan import bundle_units, task_pages
 from docpipe.progress import Progress
+from docpipe.ray_session import configure_ray_data, init_ray
 from docpipe.records import DocumentResult, PageResult, VlmPageTask
 from docpipe.resume import Ledger, recover, sweep, unextracted
 from docpipe.sink import PAGES_DIR, prepare_output, write_table
@@ -147,33 +147,6 @@ _PROBE_SCHEMA = pa.schema([
 
 # ---------------------------------------------------------------- driver
 
-def _init_ray(config: RunConfig):
-    import ray
-
-    if ray.is_initialized():
-        return ray, False
-    if config.address:
-        ray.init(address=config.address, logging_level=logging.WARNING, log_to_driver=False)
-    else:
-        ray.init(num_cpus=config.num_cpus, include_dashboard=False,
-                 logging_level=logging.WARNING, log_to_driver=False)
-    return ray, True
-
-
-def _configure_ray_data() -> None:
-    from ray.data import DataContext
-
-    logging.getLogger("ray.data").setLevel(logging.ERROR)
-    context = DataContext.get_current()
-    # docpipe prints its own progress line; Ray's bars would interleave with it.
-    context.enable_progress_bars = False
-    context.enable_operator_progress_bars = False
-    context.print_on_execution_start = False
-    context.verbose_stats_logs = False
-    # A task that failed for good loses its pages, not the run: _extract_all takes them over.
-    context.max_errored_blocks = -1
-
-
 def run(config: RunConfig, progress: Optional[Progress] = None) -> RunSummary:
     """Run the whole pipeline; raises InputError, OutputError, TesseractUnavailable, VlmUnavailable (run-level only)."""
     started = time.perf_counter()
@@ -198,11 +171,11 @@ def run(config: RunConfig, progress: Optional[Progress] = None) -> RunSummary:
     run_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
     progress = progress or Progress(enabled=config.progress)
     summary = RunSummary(run_id=run_id, out=config.out)
-    ray, started_here = _init_ray(config)
+    ray, started_here = init_ray(config)
     try:
         import ray.data
 
-        _configure_ray_data()
+        configure_ray_data()
         if config.vlm is not None and config.vlm.url is None:
             from docpipe.vlm.inprocess import check_gpus
 
