@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Sequence, TypeVar
+from typing import Iterable, TypeVar
 
 T = TypeVar("T")
 
@@ -32,17 +32,18 @@ def _class(text: str) -> str:
 _RTL_BLOCKS = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefe]")
 
 
-def is_rtl(texts: Sequence[str]) -> bool:
-    """More right-to-left letters than left-to-right ones."""
-    if not _RTL_BLOCKS.search("".join(texts)):
+def is_rtl(texts: Iterable[str]) -> bool:
+    """More right-to-left letters than left-to-right ones in the text (pieces are joined)."""
+    text = "".join(texts)
+    if not _RTL_BLOCKS.search(text):
         return False
-    rtl = sum(1 for t in texts if _class(t) in _RTL)
-    return rtl > 0 and rtl > sum(1 for t in texts if _class(t) == "L")
+    rtl = sum(1 for ch in text if _class(ch) in _RTL)
+    return rtl > 0 and rtl > sum(1 for ch in text if _class(ch) == "L")
 
 
 def visual_run(glyphs: list[T]) -> list[T]:
     """A run in the order it is drawn, left to right (an RTL run comes in logical order)."""
-    if not is_rtl([g.c for g in glyphs]):
+    if not is_rtl(g.c for g in glyphs):
         return glyphs
     return sorted(glyphs, key=lambda g: (g.x0 + g.x1) / 2)
 

@@ -228,8 +228,9 @@ def _probe(source: str, limits: Limits, password: Optional[str]) -> DocumentProb
         )
     local = isinstance(fs, pafs.LocalFileSystem)
     try:
+        data = None
         if local:  # hashed as a stream: a long scan is never all in memory
-            digest, head, data = *_digest(fs, path), None
+            digest, head = _digest(fs, path)
         else:  # one read of a remote object serves the hash and the page count
             data = read_bytes(source)
             digest, head = hashlib.sha256(data).hexdigest(), data[:2048]

@@ -229,7 +229,7 @@ def order_page(blocks: list[LayoutBlock], page_height: float) -> list[LayoutBloc
     A page written right to left (Arabic, Hebrew) is read with its x axis
     mirrored: columns, and pieces of one line, go right to left.
     """
-    if not bidi.is_rtl([c for b in blocks for s in b.segments for c in s.text]):
+    if not bidi.is_rtl(s.text for b in blocks for s in b.segments):
         return _order_page(blocks, page_height)
     for b in blocks:
         b.x0, b.x1 = -b.x1, -b.x0
