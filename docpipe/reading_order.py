@@ -156,14 +156,15 @@ def _mark_footnotes(blocks: list[LayoutBlock], body_size: float, page_height: fl
         if b.kind in ("paragraph", "list") and b.y0 > 0.6 * page_height and _FOOTNOTE.match(b.text.strip())
         and max(s.size for s in b.segments) < 0.95 * body_size
     ]
-    if not candidates:
-        return
-    top = min(b.y0 for b in candidates)
-    below = [b for b in blocks if b.y0 >= top - 0.5 and b.kind not in ("footer", "header")]
-    if all(b in candidates or max((s.size for s in b.segments), default=0) < 0.95 * body_size for b in below):
-        for b in below:
-            if b.kind in ("paragraph", "list"):
-                b.kind = "footnote"
+    # Top down, the first candidate with only notes below it starts the notes. One with body text
+    # below (a numbered heading read small, "7 Results") is no note, and must not hide the real ones.
+    for candidate in sorted(candidates, key=lambda b: b.y0):
+        below = [b for b in blocks if b.y0 >= candidate.y0 - 0.5 and b.kind not in ("footer", "header")]
+        if all(b in candidates or max((s.size for s in b.segments), default=0) < 0.95 * body_size for b in below):
+            for b in below:
+                if b.kind in ("paragraph", "list"):
+                    b.kind = "footnote"
+            return
 
 
 def _weighted_median(pairs: list[tuple[float, int]]) -> float:
@@ -211,6 +212,8 @@ def _attach_to_below(blocks: list[LayoutBlock]) -> dict[int, tuple[float, float]
         if block.kind not in ("heading", "caption", "title") and not _CAPTION.match(block.text.strip()):
             continue
         size = max((s.size for s in block.segments), default=10.0)
+        if block.kind == "heading" and _tight_under_text(block, blocks, 0.5 * size):
+            continue  # a last line set close under its paragraph, taken for a heading by its size
         below = [
             b for b in blocks
             if b is not block and 0 <= b.y0 - block.y1 <= 1.5 * size
@@ -221,6 +224,14 @@ def _attach_to_below(blocks: list[LayoutBlock]) -> dict[int, tuple[float, float]
             if target.kind in ("table", "figure", "title") or (target.x1 - target.x0) > 1.5 * (block.x1 - block.x0):
                 widened[id(block)] = (min(block.x0, target.x0), max(block.x1, target.x1))
     return widened
+
+
+def _tight_under_text(block: LayoutBlock, blocks: list[LayoutBlock], gap: float) -> bool:
+    return any(
+        b is not block and b.kind in ("paragraph", "list") and -0.5 <= block.y0 - b.y1 < gap
+        and x_overlap(b.x0, b.x1, block.x0, block.x1) > 0.5 * (block.x1 - block.x0)
+        for b in blocks
+    )
 
 
 def order_page(blocks: list[LayoutBlock], page_height: float) -> list[LayoutBlock]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from docpipe.layout import Glyph, LayoutBlock, build_segments, group_blocks
+from docpipe.layout import Glyph, LayoutBlock, Segment, build_segments, group_blocks
 from docpipe.reading_order import order_page, reading_order
 
 
@@ -76,3 +76,45 @@ def test_header_and_footer_frame_the_body():
     kinds = [b.kind for b in ordered]
     assert kinds[0] == "header" and kinds[-1] == "footer"
     assert ordered[1].text == "Body first line of the text\nBody second line of text"
+
+
+def _text_block(lines: list[str], x0: float, y0: float, x1: float, size: float) -> LayoutBlock:
+    """A block of text lines set at `size` points, one line every 1.2 sizes."""
+    block = LayoutBlock(kind="paragraph")
+    for i, text in enumerate(lines):
+        top = y0 + i * size * 1.2
+        block.grow(Segment([], x0, top, x1, top + size, size, text=text))
+    return block
+
+
+def test_notes_under_a_small_numbered_heading_are_still_notes():
+    # As OCR sizes them: the heading "7 Results" comes out smaller than the body, and starts
+    # with a number like a note. Body text below it must not stop the real note being found.
+    blocks = [
+        _text_block(["Body text of the left column that runs on", "and on to the next line."], 60, 100, 290, 12.5),
+        _text_block(["7 Results"], 60, 560, 120, 11.5),
+        _text_block(["The primary endpoint was the change", "in systolic pressure from baseline."], 60, 580, 290, 12.5),
+        _text_block(["Right column text that ends low on the page", "well after the left one."], 320, 100, 550, 12.5),
+        _text_block(["Right column, continued down to the foot."], 320, 660, 550, 12.5),
+        _text_block(["2 Provisional data as of 31 January 2024."], 60, 715, 350, 8.5),
+        _text_block(["© 2024 Helix Clinical Research Unit"], 60, 757, 250, 7.8),
+    ]
+    order = order_page(blocks, 792)
+    note = next(b for b in order if b.text.startswith("2 Provisional"))
+    assert note.kind == "footnote"
+    assert order[-2] is note and order[-1].kind == "footer"
+
+
+def test_last_line_read_large_above_a_figure_stays_with_its_paragraph():
+    # OCR sized a paragraph's last line (a speck in its box) as a heading; set close under its
+    # paragraph, it is not the figure's heading and is read before the right column.
+    blocks = [
+        _text_block(["Left column paragraph text, line one", "and line two of it."], 55, 253, 289, 11.3),
+        _text_block(["Cost per million requests dropped from USD"], 55, 281.5, 283, 13.7),
+        _text_block(["0.74 after the cache layer was redesigned.", "Deploy frequency increased."], 304, 76, 545, 11.0),
+        _block("", 54, 311, 549, 461, kind="figure"),
+        _text_block(["Figure 1. Monthly volumes by site."], 55, 466, 320, 9.8),
+    ]
+    texts = [b.text.split("\n")[0] for b in order_page(blocks, 792)]
+    assert texts.index("Cost per million requests dropped from USD") < texts.index(
+        "0.74 after the cache layer was redesigned.")
