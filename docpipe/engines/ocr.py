@@ -40,6 +40,8 @@ MIN_WORDS_TO_DOUBT = 5
 # Punctuation-only "words" below this confidence are specks (measured: a gutter
 # speck read as '_' at 0.16; real dashes, '=' and '©' at 0.7-0.97).
 SPECK_CONFIDENCE = 0.5
+# Lone marks that start no line of text ("'" and "`" open a quote only when joined to its word).
+LEADING_SPECKS = {".", ",", ":", ";", "'", "`"}
 # Skew below this is not worth a resampling pass.
 MIN_DESKEW_DEGREES = 0.05
 # A table ruling is at least this long (inches); shorter strokes are glyph parts.
@@ -126,61 +128,16 @@ def _read(gray, dpi: Optional[float], engine: TesseractEngine) -> _PageRead:
     return page
 
 
-FIGURE_CELL_PX = 16  # figure search grid; about 4 pt at 300 DPI
-FIGURE_CELL_INK = 0.02  # share of dark pixels that makes a grid cell ink (noise specks stay below)
-
-
 def _figure_boxes(page: _PageRead, scale: float) -> list[tuple[float, float, float, float]]:
-    """Large inked regions with no words in them (charts, photos, drawings), in page points.
-
-    On a born-digital page figures come from image and vector objects; on a
-    scan they are ink that Tesseract read no words from. They matter for
-    reading order: a figure across the page separates the columns above it
-    from those below.
-    """
+    """Figures (charts, photos, drawings: ink or tint without words) in page points."""
     import numpy as np
 
-    from docpipe import reading_order, scan_image
+    from docpipe import reading_order
+    from docpipe.scan_figures import figure_boxes
 
-    ink = scan_image.dark_mask(np.asarray(page.image))
-    cell = FIGURE_CELL_PX
-    rows, cols = ink.shape[0] // cell, ink.shape[1] // cell
-    if rows < 4 or cols < 4:
-        return []
-    cells = ink[: rows * cell, : cols * cell].reshape(rows, cell, cols, cell).mean(axis=(1, 3)) > FIGURE_CELL_INK
-    for line in page.lines:
-        for word in line.words:
-            x0, y0, x1, y1 = word.box
-            cells[max(0, y0 // cell - 1): y1 // cell + 2, max(0, x0 // cell - 1): x1 // cell + 2] = False
-    boxes = []
-    for r0, c0, r1, c1 in _components(cells):
-        width, height = (c1 - c0) * cell, (r1 - r0) * cell
-        if width >= 0.15 * ink.shape[1] and height >= 0.04 * ink.shape[0]:
-            boxes.append((c0 * cell * scale, r0 * cell * scale, c1 * cell * scale, r1 * cell * scale))
-    return reading_order.merge_boxes(boxes)
-
-
-def _components(cells) -> list[tuple[int, int, int, int]]:
-    """Bounding boxes (row0, col0, row1, col1; end exclusive) of 8-connected True cells."""
-    seen = set()
-    boxes = []
-    rows, cols = cells.shape
-    for start in zip(*cells.nonzero()):
-        if start in seen:
-            continue
-        seen.add(start)
-        stack = [start]
-        r0, c0, r1, c1 = start[0], start[1], start[0], start[1]
-        while stack:
-            r, c = stack.pop()
-            r0, c0, r1, c1 = min(r0, r), min(c0, c), max(r1, r), max(c1, c)
-            for nr in (r - 1, r, r + 1):
-                for nc in (c - 1, c, c + 1):
-                    if 0 <= nr < rows and 0 <= nc < cols and cells[nr, nc] and (nr, nc) not in seen:
-                        seen.add((nr, nc))
-                        stack.append((nr, nc))
-        boxes.append((r0, c0, r1 + 1, c1 + 1))
-    return boxes
+    words = [word.box for line in page.lines for word in line.words]
+    boxes = figure_boxes(np.asarray(page.image), words)
+    return reading_order.merge_boxes([tuple(v * scale for v in box) for box in boxes])
 
 
 def _turned(gray, clockwise: int):
@@ -275,8 +232,11 @@ def _glyphs(line: OcrLine, scale: float) -> list[Glyph]:
     """
     size = line.font_px * scale
     top, bottom = line.box[1] * scale, line.box[3] * scale
+    words = [w for w in line.words if not _speck(w)]
+    while words and words[0].text in LEADING_SPECKS:
+        words.pop(0)  # no line starts with a lone dot or comma: ink before it, a speck read confidently
     return [Glyph(w.text + " ", w.box[0] * scale, top, w.box[2] * scale, bottom, size, False, w.confidence)
-            for w in line.words if not _speck(w)]
+            for w in words]
 
 
 def _speck(word) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pymupdf
 import pytest
-from PIL import Image
+from PIL import Image, ImageChops
 
 from docpipe.engines.ocr import _line_direction, ocr_page
 from docpipe.engines.tesseract import TesseractEngine, TesseractUnavailable, check_languages
@@ -135,6 +135,39 @@ def test_specks_are_dropped_and_real_punctuation_kept():
              OcrWord("Of", (210, 0, 250, 40), 0.94), OcrWord("a", (260, 0, 280, 40), 0.3)]
     kept = [g.c.strip() for g in _glyphs(OcrLine(words, (0, 0, 280, 40), 40.0), 0.24)]
     assert kept == ["than", "—", "Of", "a"]
+    # A speck read confidently as '.' before a caption hid "Table 3." from the caption rule.
+    words = [OcrWord(".", (0, 0, 6, 40), 0.9), OcrWord("Table", (20, 0, 90, 40), 0.95),
+             OcrWord("3.", (100, 0, 120, 40), 0.95)]
+    assert [g.c.strip() for g in _glyphs(OcrLine(words, (0, 0, 120, 40), 40.0), 0.24)] == ["Table", "3."]
+
+
+def test_grey_chart_across_a_dull_scan_separates_the_columns(engine):
+    # A chart printed as a grey fill in a thin frame, on a dull scan with uneven lighting: fill
+    # and frame both lie above the ink threshold. Seen as a figure, it ends the columns above it.
+    doc = pymupdf.open()
+    page = doc.new_page(width=612, height=792)
+    texts = {}
+    for name, x, y, paragraphs in (("left-above", 72, 100, PARAGRAPHS[0:2]), ("right-above", 324, 100, PARAGRAPHS[2:4]),
+                                   ("left-below", 72, 470, PARAGRAPHS[4:5]), ("right-below", 324, 470, PARAGRAPHS[5:6])):
+        box = pymupdf.Rect(x, y, x + 216, y + 200)
+        text = " ".join(paragraphs)
+        assert page.insert_textbox(box, text, fontname="helv", fontsize=10) > 0
+        texts[name] = text
+    page.draw_rect(pymupdf.Rect(72, 290, 540, 440), color=(0.62, 0.62, 0.62), fill=(0.86, 0.86, 0.86), width=0.5)
+    image = scan(doc, dpi=300, blur=0.6, jpeg=60)
+    width, height = image.size
+    lighting = Image.linear_gradient("L").resize((width, height)).point(lambda v: v * 20 // 255)
+    dull = Image.eval(image, lambda v: 70 + v * 135 // 255)
+    image = ImageChops.subtract(dull, lighting)
+    image.info["dpi"] = (300, 300)
+    result = _ocr(engine, image)
+    figures = [b for b in result.blocks if b.kind == "figure"]
+    assert len(figures) == 1
+    x0, y0, x1, y1 = figures[0].bbox
+    assert x0 < 0.15 and x1 > 0.85 and abs(y0 - 290 / 792) < 0.02 and abs(y1 - 440 / 792) < 0.02
+    starts = [result.text.index(texts[name].split()[0] + " " + texts[name].split()[1])
+              for name in ("left-above", "right-above", "left-below", "right-below")]
+    assert starts == sorted(starts)
 
 
 def test_middle_dots_and_bullets_are_told_from_their_ink(engine):

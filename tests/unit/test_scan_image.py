@@ -298,3 +298,23 @@ def test_dark_mask_on_grey_paper():
     mask = dark_mask(img)
     assert mask[50:60, 20:280].all() and mask.sum() == 10 * 260
     assert not dark_mask(np.full((50, 50), 200, np.uint8)).any()
+
+
+def test_tinted_region_is_a_figure_unless_words_fill_it():
+    from docpipe.scan_figures import figure_boxes
+
+    rng = np.random.default_rng(3)
+    height, width = 1600, 1200
+    lighting = np.linspace(0, 20, width)[None, :]  # uneven scanner lighting, 20 grey levels across
+    page = 200 - lighting + rng.normal(0, 10, (height, width))
+    page[600:900, 100:1100] -= 17  # a grey fill, well above the ink threshold
+    page[100:112, 100:1100] = 30  # a line of "text", so the page has ink for Otsu
+    gray = np.clip(page, 0, 255).astype(np.uint8)
+    text_line = [(100, 100, 1100, 112)]
+    boxes = figure_boxes(gray, text_line)
+    assert len(boxes) == 1
+    x0, y0, x1, y1 = boxes[0]
+    assert abs(x0 - 100) <= 16 and abs(x1 - 1100) <= 16 and abs(y0 - 600) <= 16 and abs(y1 - 900) <= 16
+    # The same tint behind lines of words is a shaded text box, not a figure.
+    words = text_line + [(120, y, 1080, y + 30) for y in range(610, 890, 45)]
+    assert figure_boxes(gray, words) == []
