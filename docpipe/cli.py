@@ -28,6 +28,9 @@ def run(
         "auto", help="auto (text layer when usable, else the VLM when configured, else OCR) | text | ocr | vlm: "
         "force one engine for every page."),
     ocr_lang: str = typer.Option("eng", help="Tesseract languages, joined by '+', e.g. eng+deu."),
+    ocr_reread: str = typer.Option(
+        "Latin", help="Tesseract model that reads again the words --ocr-lang reads unsure (Latin has the "
+        "accented letters eng lacks); 'none' to skip."),
     ocr_dpi: int = typer.Option(300, min=72, max=1200, help="DPI at which PDF pages are rendered for OCR."),
     workers: Optional[int] = typer.Option(
         None, min=1, help="Page workers, one engine and one CPU each (default: one per CPU)."),
@@ -92,7 +95,8 @@ def run(
                 max_model_len=max_model_len, batch_size=vlm_batch_size, schema_ref=schema, schema_pages=schema_pages,
             )
         config = RunConfig(
-            input=input, out=out, engine=engine, ocr_lang=ocr_lang, ocr_dpi=ocr_dpi, workers=workers,
+            input=input, out=out, engine=engine, ocr_lang=ocr_lang, ocr_dpi=ocr_dpi,
+            ocr_reread=None if ocr_reread.lower() == "none" else ocr_reread, workers=workers,
             password=password, address=address, num_cpus=num_cpus, pages_per_unit=pages_per_task, save_images=save_images,
             progress=not quiet, page_timeout_s=page_timeout, commit_every_s=commit_every,
             limits=Limits(max_pixels=max_pixels, max_pages=max_pages,

@@ -64,6 +64,10 @@ class RunConfig(BaseModel):
         "text, ocr or vlm: that engine for every page",
     )
     ocr_lang: str = Field("eng", description="Tesseract languages, joined by '+' (eng+deu)")
+    ocr_reread: Optional[str] = Field(
+        "Latin", description="Tesseract model that reads again the words ocr_lang reads unsure (Latin: "
+        "Tesseract's Latin-script model, with the accented letters eng lacks); None: no second reading",
+    )
     ocr_dpi: int = Field(300, ge=72, le=1200, description="DPI at which PDF pages are rendered for OCR")
     password: Optional[str] = None
     pages_per_unit: Optional[int] = Field(

@@ -128,7 +128,7 @@ class PageWorker:
         from docpipe.engines.tesseract import OcrOnDemand
 
         self.config = RunConfig.model_validate(config)
-        self.ocr = OcrOnDemand(self.config.ocr_lang)
+        self.ocr = OcrOnDemand(self.config.ocr_lang, self.config.ocr_reread)
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         from docpipe.memory import release_memory
@@ -154,9 +154,11 @@ def run(config: RunConfig, progress: Optional[Progress] = None) -> RunSummary:
     prepare_output(config.out)
     if config.engine != "text":
         # Before any work: a run that needs OCR must not quietly lose its scans.
-        from docpipe.engines.tesseract import check_languages
+        from docpipe.engines.tesseract import check_languages, check_reread
 
         check_languages(config.ocr_lang)
+        if config.ocr_reread:
+            check_reread(config.ocr_reread)
     if config.vlm is not None:
         from docpipe.vlm.inprocess import check_vllm
         from docpipe.vlm.server import check_server

@@ -2,6 +2,8 @@
 # System packages docpipe needs beside its Python dependencies:
 #   tesseract-ocr      Tesseract 5 and its English data (the OCR engine; tesserocr uses the data)
 #   tesseract-ocr-osd  page orientation detection (pages scanned sideways or upside down)
+#   tesseract-ocr-script-latn  Tesseract's Latin-script model: re-reads the words eng reads unsure
+#                      (accented letters, dashes, superscripts; docpipe's --ocr-reread, default Latin)
 #   poppler-utils      the optional `--renderer poppler` (pdf2image calls pdftoppm)
 # More OCR languages: DOCPIPE_OCR_LANGS="deu fra" ./scripts/install-system-packages.sh
 # Debian/Ubuntu through apt, macOS through Homebrew; skipped when already present.
@@ -15,6 +17,7 @@ need=()
 command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
 command -v tesseract >/dev/null 2>&1 || need+=(tesseract-ocr)
 if ! command -v tesseract >/dev/null 2>&1 || ! tessdata_has osd; then need+=(tesseract-ocr-osd); fi
+if ! command -v tesseract >/dev/null 2>&1 || ! tessdata_has Latin; then need+=(tesseract-ocr-script-latn); fi
 for lang in ${DOCPIPE_OCR_LANGS:-}; do
     tessdata_has "$lang" 2>/dev/null || need+=("tesseract-ocr-$lang")
 done
@@ -26,9 +29,8 @@ if command -v apt-get >/dev/null 2>&1; then
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 elif command -v brew >/dev/null 2>&1; then
-    # Homebrew's tesseract carries eng and osd; tesseract-lang carries the rest.
-    brew install poppler tesseract
-    if [ -n "${DOCPIPE_OCR_LANGS:-}" ]; then brew install tesseract-lang; fi
+    # Homebrew's tesseract carries eng and osd; tesseract-lang carries the rest, Latin among them.
+    brew install poppler tesseract tesseract-lang
 else
     echo "docpipe setup: please install: ${need[*]} (no apt-get or brew found)" >&2
     exit 1

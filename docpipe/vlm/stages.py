@@ -93,7 +93,7 @@ class FinishWorker:
         self.config = RunConfig.model_validate(config)
         self.last_attempt = last_attempt
         self.part_prefix = part_prefix
-        self.ocr = OcrOnDemand(self.config.ocr_lang)
+        self.ocr = OcrOnDemand(self.config.ocr_lang, self.config.ocr_reread)
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         from docpipe.arrow import PAGES_SCHEMA, to_table

@@ -133,6 +133,13 @@ def test_cli_missing_ocr_language_stops_before_work(sample_dir, tmp_path):
     assert not (tmp_path / "out" / "documents").exists() or not any((tmp_path / "out" / "documents").iterdir())
 
 
+def test_cli_missing_reread_model_stops_before_work_unless_skipped(sample_dir, tmp_path):
+    missing = _cli("run", str(sample_dir / "scan.png"), "--out", str(tmp_path / "a"), "--ocr-reread", "Xyzzy", "-q")
+    assert missing.returncode == 2 and "--ocr-reread none" in missing.stderr
+    skipped = _cli("run", str(sample_dir / "scan.png"), "--out", str(tmp_path / "b"), "--ocr-reread", "none", "-q")
+    assert skipped.returncode == 0, skipped.stderr
+
+
 def test_cli_bad_arguments_exit_nonzero(tmp_path, sample_dir):
     missing = _cli("run", str(tmp_path / "missing"), "--out", str(tmp_path / "o"))
     assert missing.returncode != 0 and "not found" in missing.stderr

@@ -192,3 +192,29 @@ def test_middle_dots_and_bullets_are_told_from_their_ink(engine):
     assert [line[:2] for line in got[1:3]] == ["• ", "• "]
     assert " - " in got[3] and "·" not in got[3]
     assert cer(result.text, truth) <= 0.02
+
+
+def test_words_read_unsure_are_read_again_by_the_latin_model(engine):
+    # The eng model has no ü, Î or ß: it writes the nearest letters it has, unsure of them.
+    paragraphs = ["The depots in Württemberg, Düsseldorf and São Paulo shipped more this year than last.",
+                  "Sales offices in Málaga and Île-de-France were merged; the Straße office closed.",
+                  PARAGRAPHS[0]]
+    doc, truth = text_page(paragraphs=paragraphs)
+    image = scan(doc, dpi=300, blur=0.5, jpeg=70)
+    eng_only = _ocr(engine, image)
+    with_reread = TesseractEngine("eng", reread="Latin")
+    try:
+        reread = _ocr(with_reread, image)
+    finally:
+        with_reread.close()
+    for word in ("Württemberg", "Düsseldorf", "Île-de-France", "Straße"):
+        assert word not in eng_only.text and word in reread.text
+    assert reread.text.splitlines()[2] == PARAGRAPHS[0]  # sure words are left as they were read
+    assert cer(reread.text, truth) < cer(eng_only.text, truth)
+
+
+def test_missing_reread_model_says_how_to_install_or_skip_it():
+    from docpipe.engines.tesseract import check_reread
+
+    with pytest.raises(TesseractUnavailable, match="--ocr-reread none"):
+        check_reread("Xyzzy")
