@@ -17,6 +17,7 @@ from typing import Optional
 
 from docpipe import layout
 from docpipe.compose import PointFrame, compose_page
+from docpipe.engines.ocr_lines import split_at_gutters
 from docpipe.engines.ocr_symbols import SHAPE_CHECKED, fix_symbols
 from docpipe.engines.tesseract import OcrLine, TesseractEngine
 from docpipe.layout import Glyph, LayoutBlock
@@ -69,7 +70,8 @@ def ocr_page(image, dpi: Optional[float], engine: TesseractEngine, *, doc_id: st
     scale = 72.0 / dpi if dpi else 1.0
     frame = PointFrame(page.image.width * scale, page.image.height * scale)
     runs = [_glyphs(line, scale) for line in page.lines]
-    segments = layout.line_segments(runs)
+    # Cut at gutters only (ocr_lines), not again at every wide gap.
+    segments = layout.line_segments(split_at_gutters(runs), gap_em=float("inf"))
     grids: list[Grid] = []
     if page.ruled:
         glyphs = [g for run in runs for g in run]
