@@ -17,6 +17,9 @@ from docpipe.engines.tesseract import OcrLine, OcrWord
 # (measured: a Helvetica hyphen 3-4x, the dot read as '-' 1.0-1.3x).
 DOT_MAX_ASPECT = 1.6
 DOT_MAX_HEIGHT = 0.3  # of the line's font size: larger blobs are not a dot
+# Tesseract's box of a '-' can stop short of the dash's ends; the ink is measured this far
+# (font sizes) beyond each side, still inside the spaces around a standalone dash.
+DASH_REACH = 0.12
 # A bullet: a filled disc (a perfect one fills pi/4 of its box) of a third or so of the font size.
 BULLET_MIN_FILL = 0.62
 BULLET_ASPECT = (0.7, 1.45)
@@ -53,7 +56,7 @@ def fix_symbols(lines: list[OcrLine], gray) -> None:
             if found is not None:
                 line.words.insert(0, OcrWord("•", found, first.confidence))
         for word in line.words:
-            if word.text == "-" and _is_dot(_ink_box(ink, word.box), size):
+            if word.text == "-" and _is_dot(_ink_box(ink, _widened(word.box, DASH_REACH * size)), size):
                 word.text = "·"
 
 
@@ -67,6 +70,10 @@ def _ink_box(ink, box) -> Optional[tuple[int, int, int, int]]:
         return None
     rows, cols = np.flatnonzero(region.any(axis=1)), np.flatnonzero(region.any(axis=0))
     return x0 + int(cols[0]), y0 + int(rows[0]), x0 + int(cols[-1]) + 1, y0 + int(rows[-1]) + 1
+
+
+def _widened(box, by: float) -> tuple[float, float, float, float]:
+    return box[0] - by, box[1], box[2] + by, box[3]
 
 
 def _is_dot(box, size: float) -> bool:
