@@ -156,9 +156,9 @@ def run(config: RunConfig, progress: Optional[Progress] = None) -> RunSummary:
         # Before any work: a run that needs OCR must not quietly lose its scans.
         from docpipe.engines.tesseract import check_languages, check_reread
 
-        check_languages(config.ocr_lang)
+        tessdata = check_languages(config.ocr_lang)
         if config.ocr_reread:
-            check_reread(config.ocr_reread)
+            check_reread(config.ocr_reread, tessdata)  # the same folder: no second search for it
     if config.vlm is not None:
         from docpipe.vlm.inprocess import check_vllm
         from docpipe.vlm.server import check_server

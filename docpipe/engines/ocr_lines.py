@@ -26,6 +26,7 @@ def split_at_gutters(runs: list[list[Glyph]]) -> list[list[Glyph]]:
     """Each run (one OCR line: a glyph per word) cut at its wide gaps that are gutters."""
     ink = [[g for g in run if not g.c.isspace()] for run in runs]
     centres = [(run[0].y0 + run[0].y1) / 2 if run else 0.0 for run in ink]
+    extents = [(min(g.x0 for g in run), max(g.x1 for g in run)) if run else (0.0, 0.0) for run in ink]
     pieces: list[list[Glyph]] = []
     for i, run in enumerate(ink):
         gaps = [b.x0 - a.x1 for a, b in zip(run, run[1:])]
@@ -34,12 +35,9 @@ def split_at_gutters(runs: list[list[Glyph]]) -> list[list[Glyph]]:
             if current:
                 previous, gap = current[-1], gaps[k - 1]
                 size = max(glyph.size, previous.size)
-                others = sorted(gaps[:k - 1] + gaps[k:])
-                # A justified line spaces all its words alike; a gutter is one gap far wider than the rest.
-                evenly_spaced = bool(others) and gap < EVEN_SPACING * others[len(others) // 2]
-                wide = gap > SEGMENT_GAP_EM * size and not evenly_spaced
                 marker = k == 1 and _LIST_MARKER.match(previous.c.strip())
-                if wide and not marker and _is_gutter(i, previous.x1, glyph.x0, ink, centres, size):
+                if (gap > SEGMENT_GAP_EM * size and not marker and not _evenly_spaced(gap, gaps[:k - 1] + gaps[k:])
+                        and _is_gutter(i, previous.x1, glyph.x0, ink, centres, extents, size)):
                     pieces.append(current)
                     current = []
             current.append(glyph)
@@ -48,20 +46,25 @@ def split_at_gutters(runs: list[list[Glyph]]) -> list[list[Glyph]]:
     return pieces
 
 
+def _evenly_spaced(gap: float, others: list[float]) -> bool:
+    """A justified line spaces all its words alike; a gutter is one gap far wider than the rest."""
+    return bool(others) and gap < EVEN_SPACING * sorted(others)[len(others) // 2]
+
+
 def _is_gutter(line: int, left: float, right: float, ink: list[list[Glyph]], centres: list[float],
-               size: float) -> bool:
+               extents: list[tuple[float, float]], size: float) -> bool:
     """Is some x of the gap (left, right) blank in the lines nearby that cross it?
 
     Probed across the whole gap: a short heading's gap spans its column's text
     and the gutter, and only the gutter is blank.
     """
     reach = NEARBY_LINES * 1.5 * size
-    nearby = [other for j, other in enumerate(ink)
+    nearby = [(other, extents[j]) for j, other in enumerate(ink)
               if j != line and other and abs(centres[j] - centres[line]) <= reach]
     steps = max(1, int((right - left) / (PROBE_EM * size)))
     for step in range(steps + 1):
         x = left + (right - left) * (step + 0.5) / (steps + 1)
-        crossing = [other for other in nearby if min(g.x0 for g in other) < x < max(g.x1 for g in other)]
+        crossing = [other for other, (x0, x1) in nearby if x0 < x < x1]
         inked = sum(any(g.x0 <= x <= g.x1 for g in other) for other in crossing)
         if not (inked >= 2 and inked >= INKED_SHARE * len(crossing)):
             return True

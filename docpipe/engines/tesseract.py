@@ -98,10 +98,10 @@ def check_languages(lang: str, tessdata: Optional[str] = None) -> str:
     return folder
 
 
-def check_reread(model: str) -> None:
+def check_reread(model: str, tessdata: Optional[str] = None) -> None:
     """The re-read model's data is installed; raises TesseractUnavailable saying how to get it or skip it."""
     try:
-        check_languages(model)
+        check_languages(model, tessdata)
     except TesseractUnavailable as exc:
         hint = f"; for Latin: {REREAD_HINT}" if model == "Latin" else ""
         raise TesseractUnavailable(f"{exc}{hint}; or pass --ocr-reread none (unsure words are then kept as read)") from exc
