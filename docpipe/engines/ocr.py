@@ -66,6 +66,8 @@ def ocr_page(image, dpi: Optional[float], engine: TesseractEngine, *, doc_id: st
         retry = _read(_turned(gray, turn), dpi, engine)
         if retry.mean_confidence > page.mean_confidence:
             page, rotation = retry, turn
+    engine.reread_unsure(page.lines, page.clean, dpi)
+    fix_symbols(page.lines, page.clean)
 
     scale = 72.0 / dpi if dpi else 1.0
     frame = PointFrame(page.image.width * scale, page.image.height * scale)
@@ -89,6 +91,7 @@ def ocr_page(image, dpi: Optional[float], engine: TesseractEngine, *, doc_id: st
 @dataclass
 class _PageRead:
     image: object  # the upright, deskewed PIL image the boxes refer to
+    clean: object  # the same, table rulings erased: what Tesseract read
     lines: list[OcrLine]
     horizontal: list
     vertical: list
@@ -110,7 +113,7 @@ class _PageRead:
 
 
 def _read(gray, dpi: Optional[float], engine: TesseractEngine) -> _PageRead:
-    """Deskew, find and erase table rulings, recognize."""
+    """Deskew, find and erase table rulings, recognize (words as the main model read them)."""
     import numpy as np
     from PIL import Image
 
@@ -123,10 +126,10 @@ def _read(gray, dpi: Optional[float], engine: TesseractEngine) -> _PageRead:
         gray = gray.rotate(skew, resample=Image.BILINEAR, fillcolor=255)
         pixels = np.asarray(gray)
     horizontal, vertical = scan_image.find_rulings(pixels, int((dpi or ASSUMED_DPI) * MIN_RULING_INCHES))
-    page = _PageRead(gray, [], horizontal, vertical)
-    clean = Image.fromarray(scan_image.erase_rulings(pixels, horizontal, vertical)) if page.ruled else gray
-    page.lines = engine.recognize(clean, dpi)
-    fix_symbols(page.lines, clean)
+    page = _PageRead(gray, gray, [], horizontal, vertical)
+    if page.ruled:
+        page.clean = Image.fromarray(scan_image.erase_rulings(pixels, horizontal, vertical))
+    page.lines = engine.recognize(page.clean, dpi)
     return page
 
 

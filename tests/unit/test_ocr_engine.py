@@ -213,6 +213,50 @@ def test_words_read_unsure_are_read_again_by_the_latin_model(engine):
     assert cer(reread.text, truth) < cer(eng_only.text, truth)
 
 
+class _RereadCounter(TesseractEngine):
+    """A real engine that records which readings it was asked to re-read."""
+
+    def __init__(self):
+        super().__init__("eng", reread="Latin")
+        self.reread_calls: list[float] = []  # the mean confidence of each reading handed over
+
+    def reread_unsure(self, lines, image, dpi):
+        words = [w.confidence for line in lines for w in line.words]
+        self.reread_calls.append(sum(words) / len(words))
+        super().reread_unsure(lines, image, dpi)
+
+
+def test_only_the_kept_reading_is_read_again():
+    # Upside down, the page is first read upright: all unsure words, which are not worth a re-read.
+    doc, truth = text_page(paragraphs=PARAGRAPHS_SHORT)
+    counter = _RereadCounter()
+    try:
+        result = _ocr(counter, scan(doc, dpi=200, turn=180, noise=0.002), dpi=200)
+    finally:
+        counter.close()
+    assert result.rotation == 180 and cer(result.text, truth) <= 0.01
+    assert len(counter.reread_calls) == 1 and counter.reread_calls[0] > 0.9
+
+
+def test_jpeg_page_reaches_tesseract_as_its_own_pixels(engine, tmp_path):
+    # tesserocr's SetImage re-encodes an image opened from a JPEG as JPEG again, losing detail.
+    doc, _ = text_page(paragraphs=PARAGRAPHS_SHORT)
+    path = tmp_path / "page.jpg"
+    scan(doc, dpi=200, noise=0.002, jpeg=60).save(path)
+    opened = Image.open(path)
+    assert opened.format == "JPEG"
+
+    def binarized():
+        return engine._api.GetThresholdedImage().convert("L")
+
+    engine.recognize(opened, 200)
+    seen = binarized()
+    engine._api.SetImageBytes(opened.tobytes(), opened.width, opened.height, 1, opened.width)
+    assert ImageChops.difference(seen, binarized()).getbbox() is None
+    engine._api.SetImage(opened)  # the re-encoding path: other pixels
+    assert ImageChops.difference(seen, binarized()).getbbox() is not None
+
+
 def test_missing_reread_model_says_how_to_install_or_skip_it():
     from docpipe.engines.tesseract import check_reread
 
