@@ -38,7 +38,7 @@ def run(
     address: Optional[str] = typer.Option(None, help="Ray cluster address to join (default: start a local Ray)."),
     num_cpus: Optional[int] = typer.Option(None, help="CPUs for the local Ray (default: all)."),
     pages_per_task: Optional[int] = typer.Option(
-        None, min=1, help="Pages handled by one task (default: about 4 tasks per CPU, 8 to 64 pages)."),
+        None, min=1, help="Most pages handled by one task (default: about 4 tasks per CPU, 8 to 64 pages; smaller toward the end of a run)."),
     renderer: str = typer.Option("pymupdf", help="pymupdf | poppler (via pdf2image)."),
     dpi: int = typer.Option(150, min=36, max=1200, help="DPI for rendered page images."),
     image_format: str = typer.Option("png", help="png | jpeg for saved page images."),

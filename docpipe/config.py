@@ -72,7 +72,7 @@ class RunConfig(BaseModel):
     password: Optional[str] = None
     pages_per_unit: Optional[int] = Field(
         None, ge=1,
-        description="pages per extraction task; by default sized to the run (see plan.task_pages)",
+        description="most pages per extraction task; by default sized to the run (see plan.task_pages, plan.bundle_units)",
     )
     save_images: bool = False
     address: Optional[str] = Field(None, description="Ray cluster to join; local Ray when None")

@@ -315,7 +315,7 @@ def _page_stage(ray, units: list[WorkUnit], pages_per_task: int, config_dict: di
     `one_at_a_time`: each worker holds one task, so a worker that dies takes
     only the task it was running with it, not the ones queued behind it.
     """
-    bundles = bundle_units(units, pages_per_task)
+    bundles = bundle_units(units, pages_per_task, workers)
     if not bundles:
         return None
     dataset = ray.data.from_items([{"units": b, "part": f"{part_prefix}-{i:06d}.parquet"}

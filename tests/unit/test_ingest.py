@@ -170,3 +170,20 @@ def test_task_size_follows_the_run():
     assert task_pages(20, 2) == 8  # small runs keep small tasks, so both CPUs get work
     assert task_pages(285, 2) == 35
     assert task_pages(1_000_000, 64) == 64  # no task holds more than 64 pages
+
+
+def test_bundles_shrink_toward_the_end_so_workers_finish_together():
+    from docpipe.ingest import OCR_PAGE_COST, WorkUnit
+    from docpipe.plan import bundle_units
+
+    scans = [WorkUnit(source=f"s{i}.png", doc_id=f"d{i}", mime="image/png", page_start=0, page_stop=1,
+                      likely_scan=True) for i in range(24)]
+    bundles = bundle_units(scans, 3 * OCR_PAGE_COST, workers=2)
+    sizes = [len(b) for b in bundles]
+    assert sum(sizes) == 24 and sorted({json for b in bundles for json in b}) == sorted(
+        u.model_dump_json() for u in scans)
+    assert sizes[0] == 3 and sizes == sorted(sizes, reverse=True)  # large first
+    assert sizes[-4:] == [1, 1, 1, 1]  # the last one per worker and the one behind it: one page each
+    # A long run keeps its full-size bundles (few part files) until its end.
+    long_run = bundle_units(scans * 100, 3 * OCR_PAGE_COST, workers=2)
+    assert sum(len(b) == 3 for b in long_run) >= 0.95 * len(long_run)
