@@ -19,7 +19,8 @@ time excludes interpreter start and imports, as docpipe's steady state does.
 Each measurement is repeated K times (round robin, so slow drift in background load hits
 every setup alike) and reported as median [min-max]. Before each one the script waits until
 the machine is idle (other jobs would skew a 2-core box). Columns besides wall time: CPU
-seconds of the whole process tree (interpreter start and imports included), its peak PSS,
+seconds of the whole process tree (interpreter start and imports included, sampled every
+0.25 s), its peak PSS (sampled every 2 s: reading it often slows the measured run),
 and "other jobs": machine-wide busy cores minus ours during the measurement (about 0 when
 the numbers are clean).
 """
@@ -48,7 +49,11 @@ GENERATOR = REPO / "benchmarks" / "gen_born_digital.py"
 BOOK = REPO.parent / "shared" / "corpus" / "malformed" / "pymupdf__mupdf_explored.pdf"
 CPUS = (1, 2)
 IDLE_BUSY_CORES = 0.3   # machine-wide busy cores below which we call the machine idle
-SAMPLE_S = 0.25         # memory / CPU sampling period during a measurement
+SAMPLE_S = 0.25         # CPU sampling period during a measurement
+# PSS is read every this many samples (2 s): reading a process's smaps walks its page tables
+# and holds its memory lock. Every 0.25 s over docpipe's ~15 processes it took 4.4 CPU s of a
+# 2-CPU, 35 s run and slowed the run by ~10%, against almost nothing for the tesseract loop.
+MEMORY_EVERY = 8
 
 
 # ------------------------------------------------------------------ inputs
@@ -178,9 +183,9 @@ def wait_until_idle(max_wait_s: float) -> float:
     return time.perf_counter() - started
 
 
-def sample_tree(proc: psutil.Process, cpu_by_pid: dict[int, float]) -> float:
-    """PSS in MB of a process and all its descendants (Ray's raylet, GCS, workers); also
-    records each one's CPU seconds so far in cpu_by_pid.
+def sample_tree(proc: psutil.Process, cpu_by_pid: dict[int, float], memory: bool = True) -> float:
+    """PSS in MB of a process and all its descendants (Ray's raylet, GCS, workers; 0 unless
+    `memory`); also records each one's CPU seconds so far in cpu_by_pid.
 
     PSS rather than RSS: Ray's processes share libraries and the object store; RSS would
     count those once per process.
@@ -188,7 +193,8 @@ def sample_tree(proc: psutil.Process, cpu_by_pid: dict[int, float]) -> float:
     total = 0
     for p in [proc, *proc.children(recursive=True)]:
         try:
-            total += p.memory_full_info().pss
+            if memory:
+                total += p.memory_full_info().pss
             times = p.cpu_times()
             cpu_by_pid[p.pid] = times.user + times.system
         except (psutil.NoSuchProcess, psutil.AccessDenied):
@@ -214,12 +220,13 @@ def measure(cmd: list[str], bench: Bench) -> dict:
     started = time.perf_counter()
     child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                              env=bench.env, cwd=bench.tmp)
-    proc, peak, cpu_by_pid = psutil.Process(child.pid), 0.0, {}
+    proc, peak, cpu_by_pid, samples = psutil.Process(child.pid), 0.0, {}, 0
     while child.poll() is None:
         try:
-            peak = max(peak, sample_tree(proc, cpu_by_pid))
+            peak = max(peak, sample_tree(proc, cpu_by_pid, memory=samples % MEMORY_EVERY == 1))
         except psutil.NoSuchProcess:
             pass
+        samples += 1
         time.sleep(SAMPLE_S)
     wall = time.perf_counter() - started
     stdout, stderr = child.communicate()

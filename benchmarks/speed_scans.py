@@ -13,7 +13,8 @@ For every N in --cpus (default 1 and 2):
                      process around its own loop (process start of every tesseract call is
                      inside: that is what calling the CLI costs; the child's own start-up is not).
   tesseract OpenMP   the same loop with one page at a time and tesseract's default OpenMP
-                     threads (it may use every core of the machine); N = 1 row only.
+                     threads (it may use every core of the machine); N = 1 row only, and
+                     only with --tools tesseract-openmp (in the default; 4 minutes a run).
   OCRmyPDF           `ocrmypdf --rotate-pages --deskew -O0 --output-type pdf --jobs N
                      --sidecar TXT IN.pdf OUT.pdf` on ONE image-only PDF holding all the page
                      images at 300 dpi (built losslessly with PyMuPDF; OCRmyPDF parallelises over
@@ -259,8 +260,9 @@ def main() -> None:
     ap.add_argument("--cpus", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--repeat", type=int, default=1, help="measurements per setup (median reported)")
     ap.add_argument("--pages", type=int, default=None, help="use only the first N pages")
-    ap.add_argument("--tools", nargs="*", default=["tesseract", "ocrmypdf", "docpipe"],
-                    choices=["tesseract", "ocrmypdf", "docpipe"])
+    ap.add_argument("--tools", nargs="*", default=["tesseract", "tesseract-openmp", "ocrmypdf", "docpipe"],
+                    choices=["tesseract", "tesseract-openmp", "ocrmypdf", "docpipe"],
+                    help="tesseract-openmp: the slow OpenMP loop row (about 4 minutes a run)")
     ap.add_argument("--max-wait", type=float, default=120.0,
                     help="longest wait (s) for an idle machine before each measurement")
     ap.add_argument("--out", type=Path, default=None, help="write JSON results here")
@@ -269,9 +271,11 @@ def main() -> None:
     from speed_born_digital import Bench, code_hash, machine, snapshot_code
 
     tools = list(args.tools)
-    for tool, msg in peers.missing_peers(tools).items():
+    for tool, msg in peers.missing_peers([t for t in tools if t != "tesseract-openmp"]).items():
         print(f"speed_scans: {msg}; {tool} left out", file=sys.stderr)
         tools.remove(tool)
+    if "tesseract" not in tools and "tesseract-openmp" in tools:
+        tools.remove("tesseract-openmp")
     info = machine()
     info["peers"] = peers.versions()
     print(json.dumps(info), file=sys.stderr)
@@ -293,9 +297,9 @@ def main() -> None:
         print(f"{pages} page images from {args.scans}", file=sys.stderr)
         setups = []
         for c in args.cpus:
+            if "tesseract-openmp" in tools and c == 1:
+                setups.append(("tesseract loop, OpenMP default threads", 1))
             if "tesseract" in tools:
-                if c == 1:
-                    setups.append(("tesseract loop, OpenMP default threads", 1))
                 setups.append(("tesseract loop, OMP_THREAD_LIMIT=1", c))
             if "ocrmypdf" in tools:
                 setups.append(("OCRmyPDF", c))
