@@ -1,4 +1,4 @@
-"""Arrow schemas derived from the pydantic records: the one place types are mapped.
+"""Every Arrow schema docpipe writes or passes between stages, derived from the records: the one place types are mapped.
 
 Writing with an explicit schema (rather than letting Arrow infer one per batch)
 keeps every Parquet file of a dataset identical, even when a batch has only
@@ -15,11 +15,13 @@ from typing import Any, Literal, Union
 import pyarrow as pa
 from pydantic import BaseModel
 
-from docpipe.arrow_types import ArrowWidth
-from docpipe.records import DocumentResult, PageResult
+from docpipe.records import (
+    ArrowWidth, DocumentProbe, DocumentResult, ExtractionAnswer, ExtractionRequest, ExtractionRow, PageResult,
+    PageSummary, VlmAnswer, VlmStreamRow,
+)
 
 _WIDTHS = {"float32": pa.float32(), "int32": pa.int32()}
-_SCALARS = {str: pa.string(), int: pa.int64(), float: pa.float64(), bool: pa.bool_()}
+_SCALARS = {str: pa.string(), int: pa.int64(), float: pa.float64(), bool: pa.bool_(), bytes: pa.binary()}
 
 
 def arrow_type(annotation: Any) -> tuple[pa.DataType, bool]:
@@ -57,7 +59,7 @@ def model_fields(model: type[BaseModel]) -> list[pa.Field]:
         if info.metadata:
             annotation = typing.Annotated[(annotation, *info.metadata)]
         dtype, nullable = arrow_type(annotation)
-        fields.append(pa.field(name, dtype, nullable=nullable))
+        fields.append(pa.field(info.alias or name, dtype, nullable=nullable))
     return fields
 
 
@@ -65,8 +67,39 @@ def model_schema(model: type[BaseModel]) -> pa.Schema:
     return pa.schema(model_fields(model))
 
 
+# The output contract (schemas/*.arrow.json).
 PAGES_SCHEMA = model_schema(PageResult)
 DOCUMENTS_SCHEMA = model_schema(DocumentResult)
+# Rows between stages.
+PROBE_SCHEMA = model_schema(DocumentProbe)
+SUMMARY_SCHEMA = model_schema(PageSummary)
+SUMMARY_COLUMNS = SUMMARY_SCHEMA.names
+VLM_STREAM_SCHEMA = model_schema(VlmStreamRow)
+VLM_ANSWER_FIELDS = model_fields(VlmAnswer)
+EXTRACTION_REQUEST_SCHEMA = model_schema(ExtractionRequest)
+EXTRACTION_ANSWER_SCHEMA = model_schema(ExtractionAnswer)
+EXTRACTION_FIELDS = model_fields(ExtractionRow)
+
+
+def typed_fields(model: type[BaseModel]) -> list[pa.Field]:
+    """Top-level fields of a user's schema that Arrow can hold as typed columns (the rest live only in `data`)."""
+    fields = []
+    taken = {field.name for field in EXTRACTION_FIELDS}
+    for name, info in model.model_fields.items():
+        if name in taken:
+            continue
+        single = type(name, (BaseModel,), {"__annotations__": {name: info.annotation}})
+        try:
+            (field,) = model_fields(single)
+        except TypeError:
+            continue
+        fields.append(field.with_nullable(True))
+    return fields
+
+
+def extraction_schema(model: type[BaseModel]) -> pa.Schema:
+    """OUT/extractions for one user schema: the fixed columns, then its typed fields."""
+    return pa.schema(EXTRACTION_FIELDS + typed_fields(model))
 
 
 def schema_to_json(schema: pa.Schema) -> dict:
@@ -86,7 +119,7 @@ def schema_to_json(schema: pa.Schema) -> dict:
 
 
 def to_table(records: list[BaseModel], schema: pa.Schema) -> pa.Table:
-    rows = [r.model_dump(mode="python") for r in records]
+    rows = [r.model_dump(mode="python", by_alias=True) for r in records]
     return pa.Table.from_pylist(rows, schema=schema)
 
 

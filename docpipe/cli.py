@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from pydantic import BaseModel
 
-from docpipe.config import DEFAULT_VLM_MODEL, Limits, RenderConfig, RunConfig, VlmConfig
+from docpipe.config import Limits, OcrConfig, RenderConfig, RunConfig, VlmConfig
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="PDFs and page images to Parquet, on Ray Data.")
@@ -20,70 +21,69 @@ def _fail(message: str) -> None:
     raise typer.Exit(code=2)
 
 
+def _option(model: type[BaseModel], name: str, *flags: str, **extra):
+    """A typer option whose default, bounds and help are the config field's: config.py is their only home."""
+    field = model.model_fields[name]
+    bounds = {}
+    for constraint in field.metadata:
+        if getattr(constraint, "ge", None) is not None:
+            bounds["min"] = constraint.ge
+        if getattr(constraint, "le", None) is not None:
+            bounds["max"] = constraint.le
+    default = extra.pop("default", field.default)
+    return typer.Option(default, *flags, help=field.description, **{**bounds, **extra})
+
+
 @app.command()
 def run(
-    input: str = typer.Argument(..., help="A file, a folder (searched recursively), a glob, or a URI."),
-    out: str = typer.Option(..., "--out", "-o", help="Output folder or URI for the Parquet datasets."),
-    engine: str = typer.Option(
-        "auto", help="auto (text layer when usable, else the VLM when configured, else OCR) | text | ocr | vlm: "
-        "force one engine for every page."),
-    ocr_lang: str = typer.Option("eng", help="Tesseract languages, joined by '+', e.g. eng+deu."),
-    ocr_reread: str = typer.Option(
-        "Latin", help="Tesseract model that reads again the words --ocr-lang reads unsure (Latin has the "
-        "accented letters eng lacks); 'none' to skip."),
-    ocr_dpi: int = typer.Option(300, min=72, max=1200, help="DPI at which PDF pages are rendered for OCR."),
-    workers: Optional[int] = typer.Option(
-        None, min=1, help="Page workers, one engine and one CPU each (default: one per CPU)."),
-    password: Optional[str] = typer.Option(None, help="Password for encrypted PDFs."),
-    address: Optional[str] = typer.Option(None, help="Ray cluster address to join (default: start a local Ray)."),
-    num_cpus: Optional[int] = typer.Option(None, help="CPUs for the local Ray (default: all)."),
-    pages_per_task: Optional[int] = typer.Option(
-        None, min=1, help="Most pages handled by one task (default: about 4 tasks per CPU, 8 to 64 pages; smaller toward the end of a run)."),
-    renderer: str = typer.Option("pymupdf", help="pymupdf | poppler (via pdf2image)."),
-    dpi: int = typer.Option(150, min=36, max=1200, help="DPI for rendered page images."),
-    image_format: str = typer.Option("png", help="png | jpeg for saved page images."),
-    save_images: bool = typer.Option(False, "--save-images", help="Write page images beside the Parquet."),
-    max_pixels: int = typer.Option(Limits().max_pixels, help="Pixel limit per rendered page or input image."),
-    max_pages: int = typer.Option(Limits().max_pages, help="Documents with more pages are too_large."),
-    max_file_mb: float = typer.Option(Limits().max_file_bytes / 2**20, help="Larger files are too_large."),
-    page_timeout: float = typer.Option(
-        RunConfig.model_fields["page_timeout_s"].default, min=0,
-        help="Seconds one page may take; over it the page is a timeout row (0: no limit)."),
-    commit_every: float = typer.Option(
-        RunConfig.model_fields["commit_every_s"].default, min=0.1,
-        help="Seconds between commits of finished documents; a killed run keeps what was committed."),
+    input: str = typer.Argument(..., help=RunConfig.model_fields["input"].description),
+    out: str = typer.Option(..., "--out", "-o", help=RunConfig.model_fields["out"].description),
+    engine: str = _option(RunConfig, "engine"),
+    ocr_engine: str = _option(OcrConfig, "engine", "--ocr-engine"),
+    ocr_lang: str = _option(OcrConfig, "lang", "--ocr-lang"),
+    ocr_reread: str = _option(OcrConfig, "reread", "--ocr-reread"),
+    ocr_dpi: int = _option(OcrConfig, "dpi", "--ocr-dpi"),
+    workers: Optional[int] = _option(RunConfig, "workers"),
+    password: Optional[str] = _option(RunConfig, "password"),
+    address: Optional[str] = _option(RunConfig, "address"),
+    num_cpus: Optional[int] = _option(RunConfig, "num_cpus"),
+    pages_per_task: Optional[int] = _option(RunConfig, "pages_per_unit", "--pages-per-task"),
+    renderer: str = _option(RenderConfig, "renderer"),
+    dpi: int = _option(RenderConfig, "dpi"),
+    image_format: str = _option(RenderConfig, "image_format"),
+    save_images: bool = _option(RunConfig, "save_images", "--save-images"),
+    max_pixels: int = _option(Limits, "max_pixels"),
+    max_pages: int = _option(Limits, "max_pages"),
+    max_file_mb: float = _option(Limits, "max_file_bytes", "--max-file-mb",
+                                 default=Limits.model_fields["max_file_bytes"].default / 2**20),
+    page_timeout: float = _option(RunConfig, "page_timeout_s", "--page-timeout"),
+    commit_every: float = _option(RunConfig, "commit_every_s", "--commit-every", min=0.1),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress line."),
-    vlm_url: Optional[str] = typer.Option(
-        None, help="OpenAI-compatible server for the VLM (http://host:port/v1); without it, vLLM runs in process."),
+    vlm_url: Optional[str] = _option(VlmConfig, "url", "--vlm-url"),
     vlm_in_process: bool = typer.Option(
         False, "--vlm-in-process", help="Configure the in-process vLLM for --engine auto (pages without a usable "
         "text layer go to it instead of OCR)."),
-    model: str = typer.Option(DEFAULT_VLM_MODEL, help="VLM: model name on the server, or HF id / local path."),
-    vlm_api_key_env: str = typer.Option("DOCPIPE_VLM_API_KEY", help="Environment variable with the server's key."),
-    vlm_json_mode: str = typer.Option(
-        "structured_outputs", help="structured_outputs (vLLM) | response_format (OpenAI standard, NIM)."),
-    vlm_concurrency: int = typer.Option(8, min=1, help="Requests in flight per server worker."),
-    vlm_timeout: float = typer.Option(300.0, min=1, help="Seconds per VLM request."),
-    vlm_attempts: int = typer.Option(2, min=1, help="Tries per page (each retry samples hotter) before fallback."),
-    max_tokens: int = typer.Option(6144, min=64, help="Tokens per page answer."),
-    max_tiles: int = typer.Option(12, min=1, max=12, help="512x512 tiles per page image (max_num_tiles)."),
-    vlm_hints: bool = typer.Option(False, "--vlm-hints", help="Put the page's text-layer or OCR lines in the prompt."),
-    vlm_workers: int = typer.Option(1, min=1, help="vLLM engines (in process) or server client workers."),
-    gpus_per_worker: int = typer.Option(1, min=1, help="GPUs per vLLM engine (tensor parallel)."),
-    max_model_len: int = typer.Option(32768, min=1024, help="vLLM context length."),
-    vlm_batch_size: int = typer.Option(16, min=1, help="Pages per batch sent to a vLLM engine."),
-    schema: Optional[str] = typer.Option(
-        None, help="Fill a pydantic model per document: FILE.py:Model or module:Model (writes OUT/extractions)."),
-    schema_pages: int = typer.Option(8, min=1, help="Page images per document sent for --schema."),
+    model: str = _option(VlmConfig, "model"),
+    vlm_api_key_env: str = _option(VlmConfig, "api_key_env", "--vlm-api-key-env"),
+    vlm_json_mode: str = _option(VlmConfig, "json_mode", "--vlm-json-mode"),
+    vlm_concurrency: int = _option(VlmConfig, "concurrency", "--vlm-concurrency"),
+    vlm_timeout: float = _option(VlmConfig, "timeout_s", "--vlm-timeout", min=1),
+    vlm_attempts: int = _option(VlmConfig, "attempts", "--vlm-attempts"),
+    max_tokens: int = _option(VlmConfig, "max_tokens"),
+    max_tiles: int = _option(VlmConfig, "max_tiles"),
+    vlm_hints: bool = _option(VlmConfig, "hints", "--vlm-hints"),
+    vlm_workers: int = _option(VlmConfig, "workers", "--vlm-workers"),
+    gpus_per_worker: int = _option(VlmConfig, "gpus_per_worker"),
+    max_model_len: int = _option(VlmConfig, "max_model_len"),
+    vlm_batch_size: int = _option(VlmConfig, "batch_size", "--vlm-batch-size"),
+    schema: Optional[str] = _option(VlmConfig, "schema_ref", "--schema"),
+    schema_pages: int = _option(VlmConfig, "schema_pages"),
 ) -> None:
     """Extract every page of INPUT into OUT/pages and OUT/documents."""
     from pydantic import ValidationError
 
-    from docpipe.engines.tesseract import TesseractUnavailable
-    from docpipe.ingest import InputError
-    from docpipe.pipeline import run as run_pipeline
-    from docpipe.sink import OutputError
-    from docpipe.vlm.server import VlmUnavailable
+    from docpipe.errors import RunError
+    from docpipe.runner.pipeline import run as run_pipeline
 
     try:
         vlm = None
@@ -95,12 +95,12 @@ def run(
                 max_model_len=max_model_len, batch_size=vlm_batch_size, schema_ref=schema, schema_pages=schema_pages,
             )
         config = RunConfig(
-            input=input, out=out, engine=engine, ocr_lang=ocr_lang, ocr_dpi=ocr_dpi,
-            ocr_reread=None if ocr_reread.lower() == "none" else ocr_reread, workers=workers,
-            password=password, address=address, num_cpus=num_cpus, pages_per_unit=pages_per_task, save_images=save_images,
-            progress=not quiet, page_timeout_s=page_timeout, commit_every_s=commit_every,
-            limits=Limits(max_pixels=max_pixels, max_pages=max_pages,
-                          max_file_bytes=int(max_file_mb * 2**20)),
+            input=input, out=out, engine=engine, workers=workers, password=password, address=address,
+            num_cpus=num_cpus, pages_per_unit=pages_per_task, save_images=save_images, progress=not quiet,
+            page_timeout_s=page_timeout, commit_every_s=commit_every,
+            ocr=OcrConfig(engine=ocr_engine, lang=ocr_lang, dpi=ocr_dpi,
+                          reread=None if ocr_reread.lower() == "none" else ocr_reread),
+            limits=Limits(max_pixels=max_pixels, max_pages=max_pages, max_file_bytes=int(max_file_mb * 2**20)),
             render=RenderConfig(renderer=renderer, dpi=dpi, image_format=image_format), vlm=vlm,
         )
     except ValidationError as exc:
@@ -114,7 +114,7 @@ def run(
             _fail("--renderer poppler needs poppler-utils (apt-get install poppler-utils; brew install poppler)")
     try:
         summary = run_pipeline(config)
-    except (InputError, OutputError, TesseractUnavailable, VlmUnavailable) as exc:
+    except RunError as exc:
         _fail(str(exc))
     _print_summary(summary)
 

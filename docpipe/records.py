@@ -1,9 +1,9 @@
-"""Records that flow through docpipe and land in Parquet.
+"""Every row that crosses a stage or lands in Parquet, as pydantic models (unknown fields refused).
 
-These pydantic models are the single source of truth for the output contract
-(DESIGN.md section 3); `docpipe.arrow` derives the Arrow schemas from them.
-Boxes are `[x0, y0, x1, y1]` fractions (0..1) of the page as displayed
-upright, origin top left.
+These models are the single source of truth for the output contract
+(DESIGN.md section 3) and for the rows stages hand each other; `docpipe.arrow`
+derives every Arrow schema from them. Boxes are `[x0, y0, x1, y1]` fractions
+(0..1) of the page as displayed upright, origin top left.
 """
 
 from __future__ import annotations
@@ -12,8 +12,26 @@ from typing import Annotated, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from docpipe.arrow_types import Float32, Int32
+# Written into every documents row; pyproject.toml reads the package version from here.
+DOCPIPE_VERSION = "0.1.0"
 
+
+class ArrowWidth:
+    """Width marker for numbers, read by `docpipe.arrow` when it derives Arrow types.
+
+    Python has one int and one float; Parquet readers care about the width, and
+    boxes in float32 halve the size of the lines column.
+    """
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"ArrowWidth({self.name})"
+
+
+Float32 = Annotated[float, ArrowWidth("float32")]
+Int32 = Annotated[int, ArrowWidth("int32")]
 BBox = Annotated[list[Float32], Field(min_length=4, max_length=4)]
 
 Engine = Literal["text", "ocr", "vlm"]
@@ -41,6 +59,8 @@ ErrorKind = Literal[
 class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+
+# ---------------------------------------------------------------- OUT/pages and OUT/documents
 
 class Line(_Record):
     text: str
@@ -91,6 +111,12 @@ class PageResult(_Record):
     elapsed_ms: Float32 = 0.0
     image_path: Optional[str] = Field(None, description="rendered page image (--save-images)")
 
+    @classmethod
+    def failed(cls, doc_id: str, source: str, page: int, kind: ErrorKind, message: str, **fields) -> PageResult:
+        """The error row of a page: every failure of a page is written through here."""
+        return cls(doc_id=doc_id, source=source, page=page, status="error", error_kind=kind, error=message,
+                   **fields)
+
 
 class DocumentResult(_Record):
     """One row of OUT/documents: exactly one per input file."""
@@ -111,8 +137,49 @@ class DocumentResult(_Record):
     elapsed_s: float = 0.0
 
 
+# ---------------------------------------------------------------- rows between stages (not output)
+
+class DocumentProbe(_Record):
+    """What the probe stage learns about one input file."""
+
+    source: str
+    doc_id: Optional[str] = None
+    mime: Optional[str] = None
+    bytes: Optional[int] = None
+    n_pages: Optional[int] = None
+    error_kind: Optional[ErrorKind] = None
+    error: Optional[str] = None
+    repaired: Optional[str] = None  # the file was damaged; how its pages were recovered
+    likely_scan: bool = False  # its pages will most likely need OCR (sizes its work units)
+    elapsed_s: float = 0.0
+
+
+class WorkUnit(_Record):
+    """A page range of one document: the unit of work for extraction tasks."""
+
+    source: str
+    doc_id: str
+    mime: str
+    page_start: int  # 0-based, inclusive
+    page_stop: int  # exclusive
+    likely_scan: bool = False
+
+
+class PageSummary(_Record):
+    """What comes back to the driver for each page: progress, documents rows, the next pass's work."""
+
+    doc_id: str
+    source: str
+    page: Int32
+    engine: Optional[Engine] = None
+    status: Literal["ok", "partial", "error", "retry"] = "ok"  # retry: the VLM is asked again next pass
+    error_kind: Optional[ErrorKind] = None
+    error: Optional[str] = None
+    elapsed_ms: Float32 = 0.0
+
+
 class VlmPageTask(_Record):
-    """A page on its way to the VLM (not output): the image it will see, and how to place the answer."""
+    """A page on its way to the VLM: the image it will see, and how to place the answer."""
 
     doc_id: str
     source: str
@@ -125,3 +192,63 @@ class VlmPageTask(_Record):
     hints: Optional[list[str]] = Field(None, description="text-layer or OCR lines for the prompt (--vlm-hints)")
     elapsed_ms: Float32 = 0.0
     image_path: Optional[str] = None
+
+
+class VlmStreamRow(_Record):
+    """A row of a VLM pass's stream: `done` (a page another engine finished; its summary travels on)
+    or `vlm` (a VlmPageTask). Every column may be null: the two kinds fill different ones."""
+
+    kind: Optional[Literal["done", "vlm"]] = None
+    doc_id: Optional[str] = None
+    source: Optional[str] = None
+    mime: Optional[str] = None
+    page: Optional[Int32] = None
+    engine: Optional[str] = None
+    status: Optional[str] = None
+    error_kind: Optional[str] = None
+    error: Optional[str] = None
+    elapsed_ms: Optional[Float32] = None
+    width: Optional[Float32] = None
+    height: Optional[Float32] = None
+    rotation: Optional[Int32] = None
+    image: Optional[bytes] = None
+    hints: Optional[list[Optional[str]]] = None
+    image_path: Optional[str] = None
+
+
+class VlmAnswer(_Record):
+    """The columns the answer stage adds to a VLM stream row."""
+
+    answer: Optional[str] = None
+    finish_reason: Optional[str] = None
+    logprobs: Optional[str] = Field(None, description="JSON [[token, logprob], ...]")
+    vlm_error: Optional[str] = None
+
+
+class ExtractionRequest(_Record):
+    """One document on its way to schema extraction: its first page images and all its text."""
+
+    doc_id: Optional[str] = None
+    source: Optional[str] = None
+    images: Optional[list[Optional[bytes]]] = None
+    text: Optional[str] = Field(None, description="JSON list of the pages' text")
+    failure: Optional[str] = None
+
+
+class ExtractionAnswer(_Record):
+    """A document's extraction as the answer stage returns it (`result`: an ExtractionRow's fields, as JSON)."""
+
+    doc_id: Optional[str] = None
+    source: Optional[str] = None
+    result: Optional[str] = None
+
+
+class ExtractionRow(_Record):
+    """The fixed columns of OUT/extractions; typed columns from the user's schema follow them."""
+
+    doc_id: Optional[str] = None
+    source: Optional[str] = None
+    schema_: Optional[str] = Field(None, alias="schema")
+    data: Optional[str] = Field(None, description="JSON that validates against the schema")
+    valid: Optional[bool] = None
+    error: Optional[str] = None

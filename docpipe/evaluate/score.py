@@ -66,7 +66,7 @@ def read_output(out: str) -> dict[tuple[str, int], dict]:
     """(stem, page) -> {'text', 'tables'} from OUT/pages."""
     import pyarrow.dataset as ds
 
-    from docpipe.ingest import resolve_filesystem
+    from docpipe.io.storage import resolve_filesystem
 
     fs, root = resolve_filesystem(out)
     dataset = ds.dataset(posixpath.join(root, "pages"), filesystem=fs, format="parquet")

@@ -46,7 +46,7 @@ pytestmark = pytest.mark.skipif(bool(_gpu_stack_missing()), reason=_gpu_stack_mi
 def gpu_run(sample_dir, tmp_path_factory):
     import ray
 
-    from docpipe.pipeline import run
+    from docpipe.runner.pipeline import run
 
     inputs = tmp_path_factory.mktemp("gpu_in")
     for name in ("single_column.pdf", "two_column.pdf", "ruled_table.pdf", "scan.png", "scan.pdf"):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from textbook import naive_levenshtein
+from support.textbook import naive_levenshtein
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = 4242  # never used while developing; any seed must pass

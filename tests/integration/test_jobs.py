@@ -8,7 +8,7 @@ from pathlib import Path
 import pyarrow.dataset as ds
 import pytest
 
-from raycluster import BIN, head_node
+from support.raycluster import BIN, head_node
 
 ROOT = Path(__file__).resolve().parents[2]
 

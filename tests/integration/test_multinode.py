@@ -12,8 +12,8 @@ import pymupdf
 import pytest
 
 from docpipe.config import RunConfig
-from docpipe.pipeline import run
-from raycluster import free_port
+from docpipe.runner.pipeline import run
+from support.raycluster import free_port
 
 N_PAGES = 30
 

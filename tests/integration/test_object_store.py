@@ -21,7 +21,7 @@ import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 import pytest
 
-from raycluster import free_port
+from support.raycluster import free_port
 
 FILES = ["single_column.pdf", "two_column.pdf", "scan.png", "scan.pdf", "not_a_pdf.pdf"]
 

@@ -13,16 +13,7 @@ import pytest
 
 from docpipe.config import RunConfig
 from docpipe.evaluate.metrics import cer
-from docpipe.pipeline import run
-
-
-@pytest.fixture(scope="module")
-def ray_local():
-    import ray
-
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield
-    ray.shutdown()
+from docpipe.runner.pipeline import run
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@
 
 The gateway (from .venv-gateway, `make gateway`) runs as its own process on
 127.0.0.1 with a master key, and routes the served model name to the test
-backend (tests/vlm_server.py, which reads each page image with Tesseract), as
+backend (tests/support/vlm_server.py, which reads each page image with Tesseract), as
 a gateway in front of `vllm serve` would. So the requests docpipe sends are
 accepted, re-serialised and forwarded by LiteLLM, and the answers docpipe
 parses are LiteLLM's. The backend records what reached it after the gateway.
@@ -25,9 +25,9 @@ import pyarrow.dataset as ds
 import pytest
 
 from docpipe.evaluate.metrics import cer
-from raycluster import free_port
-from scanmaker import scan, text_page
-from vlm_server import MODEL, FakeVllmServer, page_images, tesseract_answer
+from support.raycluster import free_port
+from support.scanmaker import scan, text_page
+from support.vlm_server import MODEL, FakeVllmServer, page_images, tesseract_answer
 
 ROOT = Path(__file__).resolve().parents[2]
 LITELLM = ROOT / ".venv-gateway" / "bin" / "litellm"

@@ -15,8 +15,8 @@ import pyarrow.dataset as ds
 import pytest
 
 from docpipe.evaluate.metrics import cer
-from scanmaker import scan, text_page
-from vlm_server import FakeVllmServer, page_images, tesseract_answer
+from support.scanmaker import scan, text_page
+from support.vlm_server import FakeVllmServer, page_images, tesseract_answer
 
 ALWAYS_FAILS = "A Normal Portrait Page"  # page 2 of rotated.pdf: every answer unusable -> fallback
 FAILS_FIRST = "Quarterly Ledger Summary"  # a loop at temperature 0; a good answer on the retry

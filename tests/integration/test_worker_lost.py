@@ -9,9 +9,10 @@ import pymupdf
 import pytest
 
 from docpipe.config import RunConfig
-from docpipe.pipeline import TASK_RETRIES, run
-from poison import MARK
-from test_resume import counts
+from docpipe.runner.pipeline import run
+from docpipe.runner.session import TASK_RETRIES
+from support.poison import MARK
+from support.outputs import counts
 
 TESTS = Path(__file__).resolve().parents[1]
 
@@ -22,7 +23,7 @@ def ray_with_poison():
 
     path = os.pathsep.join(p for p in (str(TESTS), os.environ.get("PYTHONPATH")) if p)
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
-             runtime_env={"worker_process_setup_hook": "poison.crash_on_poison_pages",
+             runtime_env={"worker_process_setup_hook": "support.poison.crash_on_poison_pages",
                           "env_vars": {"PYTHONPATH": path}})
     yield
     ray.shutdown()

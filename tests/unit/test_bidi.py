@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from docpipe.bidi import is_rtl, logical_tokens, visual_run
-from docpipe.layout import Glyph, build_segments
+from docpipe.layout.bidi import is_rtl, logical_tokens, visual_run
+from docpipe.layout.glyphs import Glyph, build_segments
 
 SIZE = 10.0
 
@@ -52,7 +52,7 @@ def test_a_lam_alef_ligature_reads_lam_first():
 
 def test_corpus_arabic_page_reads_as_its_truth(corpus):
     pymupdf = pytest.importorskip("pymupdf")
-    from docpipe.engines.text import extract_page
+    from docpipe.engines.text.page import extract_page
     from docpipe.evaluate.metrics import cer
 
     pdf = corpus / "born_digital" / "docling__right_to_left_01.pdf"

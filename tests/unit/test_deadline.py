@@ -7,7 +7,9 @@ import time
 
 import pytest
 
-from docpipe.deadline import PageTimeout, page_deadline, remaining_ms
+from docpipe.engines.ocr.tesseract import remaining_ms
+from docpipe.errors import PageTimeout
+from docpipe.runner.deadline import page_deadline
 
 
 def _spin() -> None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 
-from textbook import naive_levenshtein
+from support.textbook import naive_levenshtein
 from typer.testing import CliRunner
 
 from docpipe.arrow import PAGES_SCHEMA, to_table
 from docpipe.cli import app
 from docpipe.records import Cell, PageResult, Table
-from docpipe.sink import prepare_output, write_table
+from docpipe.io.parquet import prepare_output, write_table
 
 
 def _table(grid):

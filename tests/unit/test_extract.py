@@ -7,12 +7,12 @@ import io
 import pymupdf
 import pytest
 from PIL import Image
-from scanmaker import PARAGRAPHS, scan, text_page
+from support.scanmaker import PARAGRAPHS, scan, text_page
 
 from docpipe.config import RunConfig
 from docpipe.evaluate.metrics import cer
-from docpipe.extract import extract_unit
-from docpipe.ingest import WorkUnit
+from docpipe.records import WorkUnit
+from docpipe.runner.pages import extract_unit
 
 
 def _write_pdf(path, sizes):
@@ -64,7 +64,7 @@ def test_vanished_file_is_not_found(tmp_path):
 
 @pytest.fixture(scope="module")
 def ocr():
-    from docpipe.engines.tesseract import TesseractEngine
+    from docpipe.engines.ocr.tesseract import TesseractEngine
 
     engine = TesseractEngine("eng")
     yield lambda: engine

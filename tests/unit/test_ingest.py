@@ -10,7 +10,11 @@ import pytest
 from PIL import Image
 
 from docpipe.config import Limits
-from docpipe.ingest import InputError, discover, probe, sniff, split_units
+from docpipe.errors import InputError
+from docpipe.io.discover import discover
+from docpipe.io.probe import probe
+from docpipe.io.sniff import sniff
+from docpipe.runner.plan import split_units
 
 
 def _pdf_bytes(pages: int = 1, text: str = "hello", **save) -> bytes:
@@ -165,7 +169,7 @@ def test_broken_page_tree_is_rebuilt_from_page_objects(tmp_path):
 
 
 def test_task_size_follows_the_run():
-    from docpipe.plan import task_pages
+    from docpipe.runner.plan import task_pages
 
     assert task_pages(20, 2) == 8  # small runs keep small tasks, so both CPUs get work
     assert task_pages(285, 2) == 35
@@ -173,8 +177,8 @@ def test_task_size_follows_the_run():
 
 
 def test_bundles_shrink_toward_the_end_so_workers_finish_together():
-    from docpipe.ingest import OCR_PAGE_COST, WorkUnit
-    from docpipe.plan import bundle_units
+    from docpipe.records import WorkUnit
+    from docpipe.runner.plan import OCR_PAGE_COST, bundle_units
 
     scans = [WorkUnit(source=f"s{i}.png", doc_id=f"d{i}", mime="image/png", page_start=0, page_stop=1,
                       likely_scan=True) for i in range(24)]

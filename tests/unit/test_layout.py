@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from docpipe.layout import Glyph, LayoutBlock, Segment, build_segments, group_blocks
-from docpipe.reading_order import order_page, reading_order
+from docpipe.layout.blocks import LayoutBlock, group_blocks
+from docpipe.layout.glyphs import Glyph, Segment, build_segments
+from docpipe.layout.reading_order import order_page, reading_order
 
 
 def _word_glyphs(text: str, x: float, y: float, size: float = 10.0) -> list[Glyph]:

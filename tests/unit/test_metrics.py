@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from textbook import naive_levenshtein
+from support.textbook import naive_levenshtein
 
 from docpipe.evaluate.metrics import (
     adjacency_f1,

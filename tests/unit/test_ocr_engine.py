@@ -6,10 +6,11 @@ import pymupdf
 import pytest
 from PIL import Image, ImageChops
 
-from docpipe.engines.ocr import _line_direction, ocr_page
-from docpipe.engines.tesseract import TesseractEngine, TesseractUnavailable, check_languages
+from docpipe.engines.ocr.page import _line_direction, ocr_page
+from docpipe.engines.ocr.tesseract import TesseractEngine, check_languages
+from docpipe.errors import TesseractUnavailable
 from docpipe.evaluate.metrics import cer
-from scanmaker import PARAGRAPHS, scan, table_page, text_page
+from support.scanmaker import PARAGRAPHS, scan, table_page, text_page
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +117,7 @@ def test_corpus_three_line_page_turned_any_way_is_read(engine, corpus, turned):
     import pymupdf
 
     from docpipe.config import Limits, RenderConfig
-    from docpipe.render import render_for_ocr
+    from docpipe.io.render import render_for_ocr
 
     page = pymupdf.open(corpus / "scans" / f"docling__ocr_test{turned}.pdf")[0]
     image, dpi = render_for_ocr(page, 150, RenderConfig(), Limits())
@@ -126,8 +127,8 @@ def test_corpus_three_line_page_turned_any_way_is_read(engine, corpus, turned):
 
 
 def test_specks_are_dropped_and_real_punctuation_kept():
-    from docpipe.engines.ocr import _glyphs
-    from docpipe.engines.tesseract import OcrLine, OcrWord
+    from docpipe.engines.ocr.page import _glyphs
+    from docpipe.engines.ocr.recognizer import OcrLine, OcrWord
 
     # Measured on a generated heavy scan: a gutter speck read as '_' (0.55) joined two columns.
     words = [OcrWord("than", (0, 0, 80, 40), 0.8), OcrWord("_", (100, 0, 140, 40), 0.55),
@@ -258,15 +259,15 @@ def test_jpeg_page_reaches_tesseract_as_its_own_pixels(engine, tmp_path):
 
 
 def test_missing_reread_model_says_how_to_install_or_skip_it():
-    from docpipe.engines.tesseract import check_reread
+    from docpipe.engines.ocr.tesseract import check_reread
 
     with pytest.raises(TesseractUnavailable, match="--ocr-reread none"):
         check_reread("Xyzzy")
 
 
 def test_spaced_hyphen_whose_box_stops_inside_it_stays_a_hyphen():
-    from docpipe.engines.ocr_symbols import fix_symbols
-    from docpipe.engines.tesseract import OcrLine, OcrWord
+    from docpipe.engines.ocr.recognizer import OcrLine, OcrWord
+    from docpipe.engines.ocr.symbols import fix_symbols
 
     # Measured on a Times scan: Tesseract boxed the middle 5 px of a 12 x 4 px hyphen; measured
     # inside that box the ink was as wide as tall, and the hyphen was written as a middle dot.

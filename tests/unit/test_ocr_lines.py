@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from docpipe.engines.ocr_lines import split_at_gutters
-from docpipe.layout import Glyph
+from docpipe.engines.ocr.lines import split_at_gutters
+from docpipe.layout.glyphs import Glyph
 
 SIZE = 10.0
 

@@ -2,7 +2,7 @@
 
 import io
 
-from docpipe.progress import Progress
+from docpipe.runner.progress import Progress
 
 
 def test_reports_pages_done_and_rate_on_separate_lines_in_a_log():

@@ -10,8 +10,8 @@ import pytest
 from PIL import Image
 
 from docpipe.config import Limits, RenderConfig
-from docpipe.documents import DocumentError
-from docpipe.render import fit_dpi, render_pdf_page
+from docpipe.errors import DocumentError
+from docpipe.io.render import fit_dpi, render_pdf_page
 
 
 def _page():

@@ -1,6 +1,6 @@
 """Which pages the text layer can serve."""
 
-from docpipe.route import TextLayerVerdict, assess_text_layer
+from docpipe.engines.route import TextLayerVerdict, assess_text_layer
 
 
 def test_verdicts():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from docpipe.ruling_grid import cell_boxes, snap
+from docpipe.layout.tables.from_rulings import cell_boxes, snap
 
 
 def test_full_grid_gives_every_cell():

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps
 
-from docpipe.scan_image import dark_mask, erase_rulings, estimate_skew, find_rulings
+from docpipe.engines.ocr.rulings import erase_rulings, find_rulings
+from docpipe.engines.ocr.scan import dark_mask, estimate_skew
 
 W, H = 2550, 3300  # US Letter at 300 dpi
 MIN_RULING = 90  # 0.3 inch, as the OCR engine asks
@@ -301,7 +302,7 @@ def test_dark_mask_on_grey_paper():
 
 
 def test_tinted_region_is_a_figure_unless_words_fill_it():
-    from docpipe.scan_figures import figure_boxes
+    from docpipe.engines.ocr.figures import figure_boxes
 
     rng = np.random.default_rng(3)
     height, width = 1600, 1200

@@ -7,7 +7,8 @@ import pytest
 
 from docpipe.arrow import PAGES_SCHEMA, to_table
 from docpipe.records import PageResult
-from docpipe.sink import OutputError, prepare_output, write_table
+from docpipe.errors import OutputError
+from docpipe.io.parquet import prepare_output, write_table
 
 
 def test_write_table_leaves_only_the_final_file(tmp_path):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from docpipe.layout import Glyph
-from docpipe.table_structure import grid_from_text
+from docpipe.layout.glyphs import Glyph
+from docpipe.layout.tables.from_text import grid_from_text
 
 
 def _text(text: str, x: float, y: float, size: float = 8.0) -> list[Glyph]:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from docpipe.layout import Glyph
-from docpipe.tables import grid_from_cells
+from docpipe.layout.glyphs import Glyph
+from docpipe.layout.tables.grid import grid_from_cells
 
 
 def _glyphs(text: str, x: float, y: float, size: float = 8.0) -> list[Glyph]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pymupdf
 import pytest
 
-from docpipe.engines.text import extract_page, extract_pdf
+from docpipe.engines.text.page import extract_page, extract_pdf
 from docpipe.evaluate.metrics import cer
-from docpipe.route import NeedsOcr
+from docpipe.errors import NeedsOcr
 
 BORN_DIGITAL = ["single_column.pdf", "two_column.pdf", "ruled_table.pdf", "rotated.pdf"]
 

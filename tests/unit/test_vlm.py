@@ -12,15 +12,17 @@ import sys
 import pytest
 from PIL import Image
 
+from docpipe.arrow import VLM_STREAM_SCHEMA
 from docpipe.config import VlmConfig
-from docpipe.records import PageResult
-from docpipe.vlm.answer import page_json_schema, to_page_result
-from docpipe.vlm.inprocess import engine_kwargs, from_output, processor_config, quantization, to_request
-from docpipe.vlm.parse import LOOP_RUN, VlmAnswerError, parse_page
-from docpipe.vlm.request import (
+from docpipe.engines.vlm.answer import page_json_schema, to_page_result
+from docpipe.engines.vlm.inprocess import engine_kwargs, from_output, quantization, to_request
+from docpipe.engines.vlm.parse import LOOP_RUN, parse_page
+from docpipe.engines.vlm.request import (
     SYSTEM_MESSAGE, chat_messages, image_size_for_tiles, openai_kwargs, page_prompt, ray_row, tile_grid,
 )
-from docpipe.vlm.stages import TASK_SCHEMA
+from docpipe.errors import VlmAnswerError
+from docpipe.records import PageResult
+from docpipe.runner.llm import processor_config
 
 PAGE = {
     "blocks": [
@@ -95,7 +97,7 @@ def test_in_process_engine_settings_for_nemotron():
 
 def test_in_process_rows_round_trip():
     vlm = VlmConfig()
-    task = {name: None for name in TASK_SCHEMA.names}
+    task = {name: None for name in VLM_STREAM_SCHEMA.names}
     task.update(kind="vlm", doc_id="d", source="s", mime="application/pdf", page=1, image=_png(), hints=None)
     request = to_request(task, vlm=vlm, attempt=1)
     assert request["sampling_params"]["max_tokens"] == vlm.max_tokens
@@ -110,7 +112,7 @@ def test_in_process_rows_round_trip():
     row = from_output(output, max_tokens=vlm.max_tokens)
     assert row["finish_reason"] == "length" and row["answer"] == json.dumps(PAGE)
     assert json.loads(row["logprobs"]) == [["{\"", -0.1], ["bl", -0.2]]
-    assert set(row) == set(TASK_SCHEMA.names) | {"answer", "finish_reason", "logprobs", "vlm_error"}
+    assert set(row) == set(VLM_STREAM_SCHEMA.names) | {"answer", "finish_reason", "logprobs", "vlm_error"}
 
 
 # ---------------------------------------------------------------- answers
@@ -187,8 +189,8 @@ def test_line_confidence_comes_from_token_logprobs():
 # ---------------------------------------------------------------- isolation and preflight
 
 def test_import_docpipe_never_loads_the_gpu_stack():
-    code = ("import sys, docpipe, docpipe.cli, docpipe.pipeline, docpipe.vlm.stages, docpipe.vlm.inprocess, "
-            "docpipe.vlm.server, docpipe.extract\n"
+    code = ("import sys, docpipe, docpipe.cli, docpipe.runner.pipeline, docpipe.runner.stages, docpipe.runner.llm, "
+            "docpipe.engines.vlm.inprocess, docpipe.engines.vlm.server, docpipe.runner.pages\n"
             "heavy = [m for m in ('vllm', 'torch', 'transformers') if m in sys.modules]\n"
             "assert not heavy, heavy")
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -8,9 +8,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from docpipe.config import VlmConfig
-from docpipe.vlm.server import VlmUnavailable, check_server
-from raycluster import free_port
-from vlm_server import MODEL, send_json
+from docpipe.engines.vlm.server import check_server
+from docpipe.errors import VlmUnavailable
+from support.raycluster import free_port
+from support.vlm_server import MODEL, send_json
 
 
 class Server:

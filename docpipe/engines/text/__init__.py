@@ -1,0 +1,1 @@
+"""The text-layer engine: PyMuPDF glyphs, drawings and images -> lines, blocks, tables in reading order."""

@@ -1,0 +1,138 @@
+"""vLLM in process: the engine's arguments, and how a row becomes a request and an answer comes back.
+
+Ray Data's own LLM processor (`ray.data.llm`, built in `runner.llm`) runs the
+engines, batching and GPU placement; this module only says how each request
+is built from a row and how the processor's output row is read back. vllm,
+torch and transformers are imported by Ray inside the engine actors, never by
+`import docpipe`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+
+from docpipe.arrow import VLM_ANSWER_FIELDS, VLM_STREAM_SCHEMA
+from docpipe.config import VlmConfig
+from docpipe.engines.vlm.answer import page_json_schema
+from docpipe.engines.vlm.extraction import load_schema, parse_extraction, request_messages
+from docpipe.engines.vlm.request import ray_row
+from docpipe.engines.vlm.tasks import page_messages, temperature
+from docpipe.errors import VlmUnavailable
+
+# Checkpoints quantized with NVIDIA ModelOpt name their vLLM quantization method.
+_QUANTIZATION = {"-FP8": "modelopt", "-NVFP4": "modelopt_fp4"}
+
+
+def check_vllm(vlm: VlmConfig) -> None:
+    """Fail before any work when vLLM is not installed (checked without importing it)."""
+    if importlib.util.find_spec("vllm") is None:
+        raise VlmUnavailable(
+            "the VLM engine needs vllm to run the model in process (pip install 'docpipe[vllm]'), "
+            "or a running OpenAI-compatible server given with --vlm-url http://host:port/v1")
+
+
+def check_gpus(vlm: VlmConfig, cluster_gpus: float) -> None:
+    if cluster_gpus < vlm.gpus_per_worker:
+        raise VlmUnavailable(
+            f"the Ray cluster has {cluster_gpus:g} GPUs and each vLLM engine needs {vlm.gpus_per_worker}; "
+            "join a GPU cluster with --address, or use --vlm-url")
+
+
+def quantization(model: str) -> str | None:
+    name = model.rstrip("/").rsplit("/", 1)[-1].upper()
+    return next((method for suffix, method in _QUANTIZATION.items() if suffix in name), None)
+
+
+def engine_kwargs(vlm: VlmConfig) -> dict:
+    """vLLM engine arguments for Nemotron Nano 12B V2 VL (and models like it)."""
+    kwargs = {
+        "trust_remote_code": True,  # NemotronH_Nano_VL_V2 ships its own model code
+        # One image per page request; a schema request sends up to schema_pages.
+        "limit_mm_per_prompt": {"image": vlm.schema_pages if vlm.schema_ref else 1},
+        "mm_processor_kwargs": {"max_num_tiles": vlm.max_tiles},
+        "max_model_len": vlm.max_model_len,
+        "tensor_parallel_size": vlm.gpus_per_worker,
+        "structured_outputs_config": {"backend": "xgrammar"},
+    }
+    method = quantization(vlm.model)
+    if method:
+        kwargs["quantization"] = method
+    return kwargs
+
+
+def processor_kwargs(vlm: VlmConfig) -> dict:
+    """Keyword arguments of `ray.data.llm.vLLMEngineProcessorConfig` for this model."""
+    return dict(
+        model_source=vlm.model,
+        engine_kwargs=engine_kwargs(vlm),
+        concurrency=vlm.workers,
+        batch_size=vlm.batch_size,
+        prepare_multimodal_stage={"enabled": True},
+        chat_template_stage={"enabled": True},
+        tokenize_stage={"enabled": True},
+        detokenize_stage={"enabled": True},
+        # One bad page must not fail its batch: its row carries the error instead.
+        should_continue_on_error=True,
+    )
+
+
+def _no_op_request() -> dict:
+    """For a row that needs no answer (a page the text layer finished, a document that could not be
+    rendered): the processor has no pass-through, and a one-token request costs the engine next to nothing."""
+    return {"messages": [{"role": "user", "content": "."}], "sampling_params": {"max_tokens": 1, "temperature": 0.0}}
+
+
+def _finish_reason(row: dict, max_tokens: int) -> str:
+    # ray.data.llm reports no finish reason; an answer that used every token was cut off.
+    return "length" if (row.get("num_generated_tokens") or 0) >= max_tokens else "stop"
+
+
+def to_request(row: dict, vlm: VlmConfig, attempt: int) -> dict:
+    if row["kind"] != "vlm":
+        return {**row, **_no_op_request()}
+    request = ray_row(page_messages(row), schema=page_json_schema(), max_tokens=vlm.max_tokens,
+                      temperature=temperature(attempt), max_tiles=vlm.max_tiles)
+    return {**row, **request}
+
+
+def from_output(row: dict, max_tokens: int) -> dict:
+    """The processor's output row -> docpipe's stream row with the answer columns."""
+    out = {name: row.get(name) for name in VLM_STREAM_SCHEMA.names}
+    error = row.get("__inference_error__") or None
+    if out["kind"] != "vlm":
+        return {**out, **{field.name: None for field in VLM_ANSWER_FIELDS}}
+    return {**out, "answer": row.get("generated_text"), "finish_reason": _finish_reason(row, max_tokens),
+            "logprobs": _token_logprobs(row), "vlm_error": error}
+
+
+def _token_logprobs(row: dict) -> str | None:
+    """[(token text, logprob)] of the sampled tokens, from vLLM's per-position dicts."""
+    positions, tokens = row.get("logprobs"), row.get("generated_tokens")
+    if not positions or tokens is None:
+        return None
+    pairs = []
+    for token_id, candidates in zip(tokens, positions):
+        chosen = candidates.get(token_id) or candidates.get(str(token_id))
+        if chosen is None:
+            return None
+        pairs.append((chosen.get("decoded_token") or "", float(chosen["logprob"])))
+    return json.dumps(pairs)
+
+
+def to_extraction_request(row: dict, vlm: VlmConfig) -> dict:
+    if row["failure"]:
+        return {**row, **_no_op_request()}
+    schema = load_schema(vlm.schema_ref).model_json_schema()
+    messages = request_messages(list(row["images"]), json.loads(row["text"]))
+    sampling = {"max_tokens": vlm.max_tokens, "temperature": 0.0, "structured_outputs": {"json": json.dumps(schema)}}
+    return {**row, "messages": messages, "sampling_params": sampling,
+            "mm_processor_kwargs": {"max_num_tiles": vlm.max_tiles}}
+
+
+def from_extraction_output(row: dict, schema_ref: str, max_tokens: int) -> dict:
+    model = load_schema(schema_ref)
+    failure = row.get("failure") or row.get("__inference_error__") or None
+    data, valid, error = parse_extraction(row.get("generated_text"), _finish_reason(row, max_tokens), model, failure)
+    result = {"schema": model.__name__, "data": data, "valid": valid, "error": error}
+    return {"doc_id": row["doc_id"], "source": row["source"], "result": json.dumps(result)}

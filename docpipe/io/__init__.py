@@ -1,0 +1,1 @@
+"""Bytes in and out on any pyarrow filesystem: finding, probing, opening and rendering inputs; the OUT layout."""

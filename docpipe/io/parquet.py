@@ -1,0 +1,86 @@
+"""The OUT layout, and Parquet writing on any pyarrow filesystem (local folder, s3://, gs://).
+
+OUT/pages, OUT/documents and OUT/extractions are Parquet datasets of part
+files; OUT/images holds saved page images. Each part file is written under a
+temporary name and then moved into place, so a reader (or a resumed run)
+never sees half a file; writing the same name again replaces the part whole.
+Which parts count (exactly-once across killed and resumed runs) is
+`docpipe.io.resume`'s business.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import uuid
+
+import pyarrow as pa
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+
+from docpipe.errors import OutputError
+from docpipe.io.storage import join as _join
+from docpipe.io.storage import resolve_filesystem
+
+PAGES_DIR = "pages"
+DOCUMENTS_DIR = "documents"
+EXTRACTIONS_DIR = "extractions"
+IMAGES_DIR = "images"
+TEMPORARY_PREFIX = ".tmp-"
+
+
+def prepare_output(out_uri: str) -> None:
+    """Create OUT/ and prove it is writable before any work starts."""
+    fs, root = resolve_filesystem(out_uri)
+    try:
+        info = fs.get_file_info(root)
+        if info.type == pafs.FileType.File:
+            raise OutputError(f"--out {out_uri} is a file; give a folder")
+        for sub in (PAGES_DIR, DOCUMENTS_DIR):
+            fs.create_dir(_join(root, sub), recursive=True)
+        probe = _join(root, f".write-test-{uuid.uuid4().hex}")
+        with fs.open_output_stream(probe) as handle:
+            handle.write(b"ok")
+        fs.delete_file(probe)
+    except OutputError:
+        raise
+    except (OSError, pa.ArrowException) as exc:
+        raise OutputError(f"cannot write to --out {out_uri}: {exc}") from exc
+
+
+def write_table(out_uri: str, subdir: str, table: pa.Table, name: str | None = None) -> str:
+    """Write one part file atomically; returns its path relative to OUT."""
+    fs, root = resolve_filesystem(out_uri)
+    name = name or f"part-{uuid.uuid4().hex}.parquet"
+    relative = posixpath.join(subdir, name)
+    final = _join(root, relative)
+    temporary = _join(root, posixpath.join(subdir, f"{TEMPORARY_PREFIX}{uuid.uuid4().hex}-{name}"))
+    pq.write_table(table, temporary, filesystem=fs, compression="zstd")
+    fs.move(temporary, final)
+    return relative
+
+
+def write_bytes(out_uri: str, relative: str, data: bytes) -> None:
+    fs, root = resolve_filesystem(out_uri)
+    path = _join(root, relative)
+    fs.create_dir(posixpath.dirname(path), recursive=True)
+    with fs.open_output_stream(path) as handle:
+        handle.write(data)
+
+
+def part_files(out_uri: str, subdir: str) -> list[str]:
+    """Paths of the finished part files of one dataset of OUT (none while it does not exist)."""
+    fs, root = resolve_filesystem(out_uri)
+    return [p for p in list_files(fs, _join(root, subdir))
+            if p.endswith(".parquet") and not posixpath.basename(p).startswith(TEMPORARY_PREFIX)]
+
+
+def list_files(fs: pafs.FileSystem, folder: str) -> list[str]:
+    """Every file directly in `folder`, sorted (none when the folder does not exist)."""
+    selector = pafs.FileSelector(folder, allow_not_found=True)
+    return sorted(i.path for i in fs.get_file_info(selector) if i.type == pafs.FileType.File)
+
+
+def page_image_path(doc_id: str, page: int, image_format: str) -> str:
+    """Where a saved page image goes, relative to OUT (recorded in pages.image_path)."""
+    extension = "jpg" if image_format == "jpeg" else "png"
+    return posixpath.join(IMAGES_DIR, doc_id, f"p{page:05d}.{extension}")

@@ -1,0 +1,43 @@
+"""The in-process VLM as Ray Data stages: `ray.data.llm` processors (vLLMEngineProcessorConfig + build_processor).
+
+Ray Data's own LLM processor runs the vLLM engines, batching and GPU
+placement; how a row becomes a request and how the answer comes back is
+`engines.vlm.inprocess`.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from docpipe.config import VlmConfig
+from docpipe.engines.vlm.inprocess import (
+    from_extraction_output, from_output, processor_kwargs, to_extraction_request, to_request,
+)
+
+
+def processor_config(vlm: VlmConfig):
+    from ray.data.llm import vLLMEngineProcessorConfig
+
+    return vLLMEngineProcessorConfig(**processor_kwargs(vlm))
+
+
+def build_page_processor(vlm: VlmConfig, attempt: int):
+    """A Processor that takes VLM stream rows and adds answer, finish_reason, logprobs and vlm_error."""
+    from ray.data.llm import build_processor
+
+    return build_processor(
+        processor_config(vlm),
+        preprocess=functools.partial(to_request, vlm=vlm, attempt=attempt),
+        postprocess=functools.partial(from_output, max_tokens=vlm.max_tokens),
+    )
+
+
+def build_extraction_processor(vlm: VlmConfig):
+    """A Processor that takes document rows (images, text) and returns doc_id, source, result."""
+    from ray.data.llm import build_processor
+
+    return build_processor(
+        processor_config(vlm),
+        preprocess=functools.partial(to_extraction_request, vlm=vlm),
+        postprocess=functools.partial(from_extraction_output, schema_ref=vlm.schema_ref, max_tokens=vlm.max_tokens),
+    )

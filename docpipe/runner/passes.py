@@ -1,0 +1,133 @@
+"""Every page of a run's units, in passes of Ray Data stages; each pass takes over what the one before left.
+
+One pass: bundles of page ranges -> page actors (route, extract, write parts)
+and, when pages go to the VLM: -> answer stage (ray.data.llm engines, or server
+clients) -> finish actor (read answers, retry or fall back, write parts).
+
+Why OCR runs inside the page actors rather than as a stage of its own:
+routing is decided page by page while the PDF is open, and handing a 300 DPI
+page to another stage would cost a PNG encode and decode (about a tenth of
+its OCR time) and a trip through the object store; on a small machine a task
+stage beside a fixed actor pool also fights it for the CPUs. The VLM stage is
+separate, with images crossing as encoded bytes.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from docpipe.arrow import PAGES_SCHEMA, SUMMARY_COLUMNS, to_table
+from docpipe.config import RunConfig, VlmConfig
+from docpipe.io.parquet import PAGES_DIR, write_table
+from docpipe.records import PageResult, WorkUnit
+from docpipe.runner.llm import build_page_processor
+from docpipe.runner.plan import bundle_units
+from docpipe.runner.session import TASK_RETRIES, map_actors
+from docpipe.runner.stages import FinishWorker, PageWorker, ServerAnswerer
+
+
+def workers(ray, config: RunConfig) -> int:
+    """One worker per CPU of the cluster (each runs one single-threaded engine), or --workers."""
+    cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
+    return min(config.workers or cpus, cpus)
+
+
+def extract_all(ray, units: list[WorkUnit], pages_per_task: int, config: RunConfig, recognizers: tuple,
+                run_id: str, record: Callable[[dict], None]) -> None:
+    """Every page of the units, in passes; each page's summary goes to `record` once.
+
+    A pass takes over the pages the one before did not finish: a page whose
+    VLM answer failed (asked again, hotter; passes rather than a loop inside
+    one stage because ray.data.llm answers each row once), and the pages of a
+    bundle whose worker died on every try (a crash, or the memory monitor),
+    now one page per task, so a page that kills its worker costs only itself.
+    Pages still not done after the last pass become `worker_lost` rows.
+    """
+    passes = config.vlm.attempts if config.vlm_pages else 2
+    by_doc = {u.doc_id: u for u in units}
+    n_workers = workers(ray, config)
+    for attempt in range(passes):
+        dataset = _pass_stages(ray, units, pages_per_task, config, recognizers, n_workers, run_id, attempt,
+                               last=attempt == passes - 1)
+        if dataset is None:
+            return
+        back, retry = set(), []
+        for row in dataset.iter_rows():
+            back.add((row["doc_id"], row["page"]))
+            if row["status"] == "retry":
+                retry.append((row["doc_id"], row["page"]))
+            else:
+                record(row)
+        lost = [(u.doc_id, i + 1) for u in units for i in range(u.page_start, u.page_stop)
+                if (u.doc_id, i + 1) not in back]
+        units = [by_doc[d].model_copy(update={"page_start": p - 1, "page_stop": p}) for d, p in retry + lost]
+        pages_per_task = 1
+    for row in _lost_pages(units, config, run_id):
+        record(row)
+
+
+def _pass_stages(ray, units: list[WorkUnit], pages_per_task: int, config: RunConfig, recognizers: tuple,
+                 n_workers: int, run_id: str, attempt: int, last: bool):
+    """One pass's stages: extract pages (and, for VLM pages, answer -> read and write)."""
+    config_dict = config.model_dump()
+    prefix = f"part-{run_id}-a{attempt}"
+    if not config.vlm_pages:
+        return _page_stage(ray, units, pages_per_task, config_dict, recognizers, n_workers, 1, prefix, attempt > 0)
+    # The model is the bottleneck: page workers mostly render and wait, so half a
+    # CPU each leaves room for the finish worker on a small machine.
+    dataset = _page_stage(ray, units, pages_per_task, config_dict, recognizers, n_workers, 0.5, prefix, attempt > 0)
+    if dataset is None:
+        return None
+    dataset = _answer_stage(ray, dataset, config_dict, recognizers, config.vlm, attempt)
+    return map_actors(
+        dataset, FinishWorker,
+        fn_constructor_kwargs={"config": config_dict, "recognizers": recognizers, "last_attempt": last,
+                               "part_prefix": f"{prefix}-vlm"},
+        batch_size=8, batch_format="pyarrow", compute=ray.data.ActorPoolStrategy(size=1), num_cpus=0.5,
+    )
+
+
+def _lost_pages(units: list[WorkUnit], config: RunConfig, run_id: str) -> list[dict]:
+    """Error rows for pages whose worker died on every try, written like any other part."""
+    pages = [PageResult.failed(u.doc_id, u.source, u.page_start + 1, "worker_lost",
+                               f"the worker process died on this page {TASK_RETRIES + 1} times "
+                               "(a crash in a library, or killed for memory); the rest of the document went on")
+             for u in units]
+    table = to_table(pages, PAGES_SCHEMA)
+    if table.num_rows:
+        write_table(config.out, PAGES_DIR, table, name=f"part-{run_id}-lost.parquet")
+    return table.select(SUMMARY_COLUMNS).to_pylist()
+
+
+def _page_stage(ray, units: list[WorkUnit], pages_per_task: int, config_dict: dict, recognizers: tuple,
+                n_workers: int, cpus_per_worker: float, part_prefix: str, one_at_a_time: bool = False):
+    """Bundles of units -> extracted pages; each bundle writes `{part_prefix}-{i}.parquet`.
+
+    `one_at_a_time`: each worker holds one task, so a worker that dies takes
+    only the task it was running with it, not the ones queued behind it.
+    """
+    bundles = bundle_units(units, pages_per_task, n_workers)
+    if not bundles:
+        return None
+    dataset = ray.data.from_items([{"units": b, "part": f"{part_prefix}-{i:06d}.parquet"}
+                                   for i, b in enumerate(bundles)],
+                                  override_num_blocks=min(len(bundles), 10_000))
+    return map_actors(
+        dataset, PageWorker, fn_constructor_kwargs={"config": config_dict, "recognizers": recognizers},
+        batch_size=1, batch_format="pyarrow",
+        compute=ray.data.ActorPoolStrategy(size=min(n_workers, len(bundles)),
+                                           max_tasks_in_flight_per_actor=1 if one_at_a_time else None),
+        num_cpus=cpus_per_worker,
+    )
+
+
+def _answer_stage(ray, dataset, config_dict: dict, recognizers: tuple, vlm: VlmConfig, attempt: int):
+    if vlm.url is None:
+        return build_page_processor(vlm, attempt)(dataset)
+    # Network-bound: each worker keeps `concurrency` requests in flight and needs no CPU of its own.
+    return map_actors(
+        dataset, ServerAnswerer,
+        fn_constructor_kwargs={"config": config_dict, "recognizers": recognizers, "attempt": attempt},
+        batch_size=vlm.concurrency, batch_format="pyarrow",
+        compute=ray.data.ActorPoolStrategy(size=vlm.workers), num_cpus=0,
+    )

@@ -1,0 +1,103 @@
+"""The driver of a run: the one place the pipeline is wired.
+
+discover (driver) -> preflight (every engine the run needs) -> Ray
+  -> probe: read, sniff, hash, count pages (Ray Data tasks)
+  -> bundles of page ranges -> page passes (`runner.passes`): route, extract,
+     write Parquet parts; page summaries stream back to the driver
+  -> documents rows committed as documents finish (`io.resume.Ledger`)
+  -> --schema: extractions (`runner.extractions`)
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Optional
+
+from docpipe.config import RunConfig
+from docpipe.engines.registry import Registry, check_cluster
+from docpipe.engines.vlm.extraction import schema_name
+from docpipe.io.discover import discover
+from docpipe.io.parquet import prepare_output
+from docpipe.io.resume import Ledger, recover, sweep, unextracted
+from docpipe.records import DocumentProbe, DocumentResult
+from docpipe.runner.document_rows import document_rows
+from docpipe.runner.extractions import extract_schemas
+from docpipe.runner.passes import extract_all
+from docpipe.runner.plan import probe_cost, split_units, task_pages
+from docpipe.runner.progress import Progress
+from docpipe.runner.session import configure_ray_data, init_ray
+from docpipe.runner.stages import probe_batch
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    out: str
+    documents: list[DocumentResult] = field(default_factory=list)
+    pages_by_engine: dict[str, int] = field(default_factory=dict)
+    pages_failed: int = 0
+    extractions: int = 0
+    skipped: int = 0  # documents already complete in OUT (an earlier run's)
+    wall_s: float = 0.0
+
+
+def run(config: RunConfig, progress: Optional[Progress] = None, registry: Registry = Registry()) -> RunSummary:
+    """Run the whole pipeline; raises only run-level errors (`docpipe.errors.RunError`)."""
+    started = time.perf_counter()
+    files = discover(config.input)
+    prepare_output(config.out)
+    registry.preflight(config)
+    run_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+    progress = progress or Progress(enabled=config.progress)
+    summary = RunSummary(run_id=run_id, out=config.out)
+    page_rows: list[dict] = []
+    ray, started_here = init_ray(config)
+    try:
+        import ray.data
+
+        configure_ray_data()
+        check_cluster(config, ray.cluster_resources().get("GPU", 0))
+        earlier = recover(config.out)
+        todo = [f for f in files if f not in earlier.sources]
+        summary.skipped = len(files) - len(todo)
+        ledger = Ledger(config.out, run_id, config.commit_every_s, lambda ps, rows: document_rows(ps, rows, run_id))
+        probes = ledger.plan(_probe_all(ray, todo, config.model_dump()), earlier)
+        progress.start(documents=len(todo), pages=sum(p.n_pages or 0 for p in probes))
+        pages_per_task = config.pages_per_unit or task_pages(probe_cost(probes), ray.cluster_resources().get("CPU", 1))
+        units = [u for p in probes for u in split_units(p, pages_per_task)]
+
+        def record(row: dict) -> None:
+            page_rows.append(row)
+            progress.page_done(row)
+            ledger.page_done(row)
+
+        extract_all(ray, units, pages_per_task, config, registry.recognizers, run_id, record)
+        ledger.finish()
+        summary.documents = ledger.committed
+        if config.vlm is not None and config.vlm.schema_ref:
+            pending = unextracted(config.out, schema_name(config.vlm.schema_ref))
+            summary.extractions = extract_schemas(ray, config, registry.recognizers, pending)
+    finally:
+        if started_here:
+            ray.shutdown()
+    sweep(config.out, run_id, earlier.kept_parts)
+    for row in page_rows:
+        if row["status"] == "ok":
+            summary.pages_by_engine[row["engine"]] = summary.pages_by_engine.get(row["engine"], 0) + 1
+        else:
+            summary.pages_failed += 1
+    summary.wall_s = time.perf_counter() - started
+    progress.finish()
+    return summary
+
+
+def _probe_all(ray, files: list[str], config_dict: dict) -> list[DocumentProbe]:
+    if not files:
+        return []
+    dataset = ray.data.from_items([{"source": f} for f in files],
+                                  override_num_blocks=min(len(files), 200))
+    probed = dataset.map_batches(probe_batch, batch_size=16, batch_format="pyarrow",
+                                 fn_kwargs={"config": config_dict})
+    return [DocumentProbe.model_validate(row) for row in probed.iter_rows()]

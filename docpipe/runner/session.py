@@ -1,0 +1,51 @@
+"""The Ray session of a run: starting or joining Ray, the Ray Data settings docpipe relies on, actor stages."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+
+from docpipe.config import RunConfig
+
+# Ray's retries of a task whose worker process died (Ray Data's default is forever: one page
+# that crashes its worker every time would stop the run). The task then counts as an errored
+# block, which the run ignores (DataContext.max_errored_blocks) and the next pass takes over.
+TASK_RETRIES = 2
+
+
+def init_ray(config: RunConfig):
+    """Ray for this run: the cluster at --address, a local one, or the one already up (then left up)."""
+    import ray
+
+    if ray.is_initialized():
+        return ray, False
+    if config.address:
+        ray.init(address=config.address, logging_level=logging.WARNING, log_to_driver=False)
+    else:
+        ray.init(num_cpus=config.num_cpus, include_dashboard=False,
+                 logging_level=logging.WARNING, log_to_driver=False)
+    return ray, True
+
+
+def configure_ray_data() -> None:
+    """Ray Data settings of a docpipe run (this driver's DataContext)."""
+    from ray.data import DataContext
+
+    logging.getLogger("ray.data").setLevel(logging.ERROR)
+    context = DataContext.get_current()
+    # docpipe prints its own progress line; Ray's bars would interleave with it.
+    context.enable_progress_bars = False
+    context.enable_operator_progress_bars = False
+    context.print_on_execution_start = False
+    context.verbose_stats_logs = False
+    # A task that failed for good loses its pages, not the run: the next pass (runner.passes) takes them over.
+    context.max_errored_blocks = -1
+
+
+def map_actors(dataset, fn, **kwargs):
+    """`dataset.map_batches(fn, ...)` on an actor pool whose tasks are retried at most TASK_RETRIES times."""
+    with warnings.catch_warnings():
+        # Ray 2.60 has no named option for max_task_retries (ray-project/ray#65227 adds
+        # named ones for others); the keyword works until Ray 2.64 and warns on every run.
+        warnings.filterwarnings("ignore", message="`ray_remote_args` is deprecated")
+        return dataset.map_batches(fn, max_task_retries=TASK_RETRIES, **kwargs)

@@ -1,0 +1,155 @@
+"""Every Ray Data UDF of a run: plain functions and classes over Arrow batches, wired in `runner.passes`.
+
+Actors (rather than tasks) where a worker holds something worth keeping
+between batches: an OCR engine's models, a server client's connections.
+Each builds its engines through `Registry.worker_engines`, the one place
+worker-side engine state is made.
+
+Why the page stage writes its own Parquet parts instead of ending in
+`Dataset.write_parquet`: each part is committed atomically under a name fixed
+by the run and the bundle, and a small summary per page streams back, which
+drives the progress line and the documents rows without a second pass over
+the output (`io.resume` holds the exactly-once protocol).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from concurrent.futures import ThreadPoolExecutor
+
+import pyarrow as pa
+
+from docpipe.arrow import (
+    EXTRACTION_ANSWER_SCHEMA, PAGES_SCHEMA, PROBE_SCHEMA, SUMMARY_COLUMNS, SUMMARY_SCHEMA, VLM_ANSWER_FIELDS,
+    to_table,
+)
+from docpipe.config import RunConfig
+from docpipe.engines.registry import Registry
+from docpipe.engines.vlm import extraction
+from docpipe.engines.vlm.tasks import answer_with_server, read_answer, task_rows
+from docpipe.io.parquet import PAGES_DIR, write_table
+from docpipe.io.probe import probe
+from docpipe.records import PageResult, PageSummary, VlmPageTask, WorkUnit
+from docpipe.runner.memory import release_memory
+from docpipe.runner.pages import extract_unit
+
+
+def probe_batch(batch: pa.Table, config: dict) -> pa.Table:
+    run_config = RunConfig.model_validate(config)
+    probes = [probe(source, run_config.limits, run_config.password) for source in batch.column("source").to_pylist()]
+    return to_table(probes, PROBE_SCHEMA)
+
+
+def extract_and_write_batch(batch: pa.Table, config: RunConfig, ocr=None) -> pa.Table:
+    """Extract every unit of each bundle in the batch, write its Parquet part, return summaries.
+
+    The part's name comes with the bundle, so a retried bundle replaces its part.
+    Pages for the VLM come back as stream rows beside the summaries.
+    """
+    summaries = []
+    vlm_tasks: list[VlmPageTask] = []
+    for bundle, part in zip(batch.column("units").to_pylist(), batch.column("part").to_pylist()):
+        pages: list[PageResult] = []
+        for unit_json in bundle:
+            for result in extract_unit(WorkUnit.model_validate_json(unit_json), config, ocr):
+                (vlm_tasks if isinstance(result, VlmPageTask) else pages).append(result)
+        table = to_table(pages, PAGES_SCHEMA)
+        if table.num_rows:
+            write_table(config.out, PAGES_DIR, table, name=part)
+        summaries.append(table.select(SUMMARY_COLUMNS))
+    summary = pa.concat_tables(summaries)
+    if config.vlm_pages:
+        return task_rows(summary.to_pylist(), vlm_tasks)
+    return summary
+
+
+class PageWorker:
+    """Extracts bundles and writes their parts, with its own OCR engine (loaded on the first page that needs it)."""
+
+    def __init__(self, config: dict, recognizers: tuple):
+        self.config = RunConfig.model_validate(config)
+        self.engines = Registry(recognizers).worker_engines(self.config)
+
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        summaries = extract_and_write_batch(batch, self.config, self.engines.ocr)
+        release_memory()  # so a worker's footprint does not grow with document length
+        return summaries
+
+
+class ServerAnswerer:
+    """Asks an OpenAI-compatible server for each `vlm` row's answer, `concurrency` at a time."""
+
+    def __init__(self, config: dict, recognizers: tuple, attempt: int):
+        run_config = RunConfig.model_validate(config)
+        self.vlm, self.attempt = run_config.vlm, attempt
+        self.client = Registry(recognizers).worker_engines(run_config).vlm_client()
+        self.pool = ThreadPoolExecutor(max_workers=self.vlm.concurrency)
+
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        answers = list(self.pool.map(lambda row: answer_with_server(self.client, row, self.vlm, self.attempt),
+                                     batch.to_pylist()))
+        for field in VLM_ANSWER_FIELDS:
+            batch = batch.append_column(field, pa.array([a.get(field.name) for a in answers], field.type))
+        return batch
+
+
+class FinishWorker:
+    """Reads answers into pages; marks pages for another try or falls back; writes the pages; returns summaries."""
+
+    def __init__(self, config: dict, recognizers: tuple, last_attempt: bool, part_prefix: str):
+        self.config = RunConfig.model_validate(config)
+        self.last_attempt = last_attempt
+        self.part_prefix = part_prefix
+        self.engines = Registry(recognizers).worker_engines(self.config)
+
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        summaries, pages = [], []
+        for row in batch.to_pylist():
+            if row["kind"] != "vlm":
+                summaries.append({k: row[k] for k in SUMMARY_COLUMNS})
+                continue
+            page, failure = read_answer(row, self.last_attempt)
+            if failure is None:
+                pages.append(page)
+            elif not self.last_attempt:  # asked again in the next pass
+                summaries.append(PageSummary(doc_id=page.doc_id, source=page.source, page=page.page,
+                                             status="retry", elapsed_ms=page.elapsed_ms).model_dump())
+            else:
+                pages.append(self._fallback(page, row["mime"], failure))
+        table = to_table(pages, PAGES_SCHEMA)
+        if table.num_rows:
+            write_table(self.config.out, PAGES_DIR, table, name=self._part_name(pages))
+            summaries.extend(table.select(SUMMARY_COLUMNS).to_pylist())
+        return pa.Table.from_pylist(summaries, schema=SUMMARY_SCHEMA)
+
+    def _part_name(self, pages: list[PageResult]) -> str:
+        """Named by the pages it holds, so a batch Ray retries replaces its part (io.resume, step 1)."""
+        keys = "\n".join(sorted(f"{p.doc_id}:{p.page}" for p in pages))
+        return f"{self.part_prefix}-{hashlib.sha1(keys.encode()).hexdigest()[:16]}.parquet"
+
+    def _fallback(self, failed: PageResult, mime: str, failure: str) -> PageResult:
+        """The page from the text layer or OCR, with the VLM's failure recorded in `error`."""
+        config = self.config.model_copy(update={"engine": "auto", "vlm": None})
+        unit = WorkUnit(source=failed.source, doc_id=failed.doc_id, mime=mime,
+                        page_start=failed.page - 1, page_stop=failed.page)
+        (page,) = extract_unit(unit, config, self.engines.ocr)
+        page.image_path = failed.image_path
+        note = f"vlm failed, page from {page.engine or 'no engine'}: {failure}"
+        page.error = note if page.error is None else f"{page.error}; {note}"
+        return page
+
+
+class ExtractionAnswerer:
+    """Asks an OpenAI-compatible server to fill the schema for each document row."""
+
+    def __init__(self, config: dict, recognizers: tuple):
+        run_config = RunConfig.model_validate(config)
+        self.vlm = run_config.vlm
+        self.model = extraction.load_schema(self.vlm.schema_ref)
+        self.client = Registry(recognizers).worker_engines(run_config).vlm_client()
+        self.pool = ThreadPoolExecutor(max_workers=self.vlm.concurrency)
+
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        rows = list(self.pool.map(lambda row: extraction.answer_with_server(self.client, row, self.vlm, self.model),
+                                  batch.to_pylist()))
+        return pa.Table.from_pylist(rows, schema=EXTRACTION_ANSWER_SCHEMA)

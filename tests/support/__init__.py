@@ -1,0 +1,1 @@
+"""Helpers the tests share: generated inputs, fake servers, local Ray clusters, test engines."""
