@@ -36,6 +36,9 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from _common import spread_cells  # noqa: E402
 PHASES = ["imports", "ray.init", "probe stage", "extract stage", "rest of pipeline.run", "ray.shutdown",
           "process exit"]
 
@@ -63,7 +66,7 @@ def phases_child(cpus: int, pdf: str, out: str) -> None:
     import docpipe.cli  # noqa: F401  what the console script imports before parsing arguments
     import ray  # noqa: F401
 
-    from docpipe import pipeline, ray_session
+    from docpipe.runner import pipeline, session as ray_session
     from docpipe.config import RunConfig
 
     marks["imported"] = _boot_clock()
@@ -127,10 +130,6 @@ def one_run(sb, bench, one_page: Path, cpus: int, phases: bool) -> dict:
     return m
 
 
-def spread(values: list[float]) -> str:
-    return f"{statistics.median(values):.2f} | {min(values):.2f} | {max(values):.2f}"
-
-
 def report(results: dict) -> str:
     lines = ["| command | CPUs | runs | wall s median | min | max | CPU s (median) | peak MB (PSS, max) "
              "| other jobs, cores (median / max) | load avg 1 min (median) |",
@@ -138,7 +137,7 @@ def report(results: dict) -> str:
     for (kind, cpus), ms in results.items():
         label = "docpipe run (console script)" if kind == "run" else "pipeline.run with phase clocks"
         others = [m["others_cores"] for m in ms]
-        lines.append(f"| {label} | {cpus} | {len(ms)} | {spread([m['wall_s'] for m in ms])} "
+        lines.append(f"| {label} | {cpus} | {len(ms)} | {spread_cells([m['wall_s'] for m in ms])} "
                      f"| {statistics.median(m['cpu_s'] for m in ms):.1f} | {max(m['peak_mb'] for m in ms):.0f} "
                      f"| {statistics.median(others):.2f} / {max(others):.2f} "
                      f"| {statistics.median(m['loadavg_1m'] for m in ms):.2f} |")
@@ -151,7 +150,7 @@ def report(results: dict) -> str:
         for phase in PHASES:
             values = [m["phases"][phase] for m in ms if phase in m["phases"]]
             if values:
-                lines.append(f"| {phase} | {spread(values)} | {100 * statistics.median(values) / walls:.0f}% |")
+                lines.append(f"| {phase} | {spread_cells(values)} | {100 * statistics.median(values) / walls:.0f}% |")
     return "\n".join(lines)
 
 

@@ -13,7 +13,7 @@ and every page of every document is in OUT/pages exactly once.
 
 With --job-submit the same happens through `ray job submit` of jobs/extract.py
 to a head node started on 127.0.0.1 with token authentication (the tests'
-`raycluster.head_node`): the first job's driver is SIGKILLed mid-run, and the
+`support.raycluster.head_node`): the first job's driver is SIGKILLed mid-run, and the
 same job is submitted again and must finish the work.
 """
 
@@ -128,7 +128,7 @@ def main() -> None:
     print(f"inputs: {n_files} files")
     if args.job_submit:
         sys.path.insert(0, str(HERE.parent / "tests"))  # the tests' head node: token auth, free ports
-        from raycluster import head_node
+        from support.raycluster import head_node
 
         with head_node(num_cpus=args.num_cpus) as head:
             command, targets = job_submit(head, folder, out)

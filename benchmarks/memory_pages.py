@@ -39,7 +39,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from docpipe.config import RunConfig  # noqa: E402
-from docpipe.pipeline import run  # noqa: E402
+from docpipe.runner.pipeline import run  # noqa: E402
 
 SAMPLE_S = 0.1
 

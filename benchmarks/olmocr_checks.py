@@ -76,9 +76,10 @@ def check(test: dict, text: str) -> bool | None:
 def _docpipe_pages(pdf: Path) -> tuple[dict[int, str], dict[int, str]]:
     """{page: text} and {page: text without header/footer blocks}, through docpipe's router."""
     from docpipe.config import RunConfig
-    from docpipe.engines.tesseract import TesseractEngine
-    from docpipe.extract import extract_unit
-    from docpipe.ingest import probe, split_units
+    from docpipe.engines.ocr.tesseract import TesseractEngine
+    from docpipe.io.probe import probe
+    from docpipe.runner.pages import extract_unit
+    from docpipe.runner.plan import split_units
 
     config = RunConfig(input=str(pdf), out="/tmp/unused")
     engine = TesseractEngine("eng")

@@ -174,7 +174,7 @@ def docpipe_pages(pdf_path: Path) -> dict[int, dict]:
     """
     import pymupdf
 
-    from docpipe.engines.text import extract_pdf
+    from docpipe.engines.text.page import extract_pdf
 
     with pymupdf.open(pdf_path) as doc:
         pdf_rotation = [page.rotation for page in doc]

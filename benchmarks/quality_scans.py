@@ -58,6 +58,7 @@ REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
 import scan_peers as peers  # noqa: E402
+from _common import pct  # noqa: E402
 from quality_peers import strip_markdown  # noqa: E402
 
 from docpipe.evaluate.metrics import cer, wer  # noqa: E402
@@ -266,10 +267,6 @@ def real_groups(items: list[dict]) -> dict[str, list[dict]]:
          "DocBank pages": [it for it in items if it["stem"].startswith("docbank__")],
          "OCR-D Fraktur (pages + lines)": [it for it in items if "fraktur" in it["flags"]]}
     return {k: v for k, v in g.items() if v}
-
-
-def pct(v) -> str:
-    return "n/a" if v is None else f"{100 * v:.1f}"
 
 
 def docpipe_facts(items: list[dict], dp: dict) -> dict:

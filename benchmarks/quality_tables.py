@@ -38,6 +38,7 @@ from pathlib import Path
 from statistics import mean
 from typing import Callable
 
+from _common import pct
 from docpipe.evaluate.metrics import adjacency_f1, best_table_cell_accuracy, grid_to_cells
 
 Grid = list[list[str]]
@@ -116,7 +117,7 @@ def grid_table(page: int, grid) -> dict:
 
 
 def run_docpipe(pdf: Path) -> list[dict]:
-    from docpipe.engines.text import extract_pdf
+    from docpipe.engines.text.page import extract_pdf
 
     out = []
     for i, page in enumerate(extract_pdf(str(pdf)), 1):
@@ -255,10 +256,6 @@ def summarize(docs: dict[str, dict], run: dict) -> dict:
 
 
 # ------------------------------------------------------------------ report
-
-
-def pct(v: float) -> str:
-    return f"{100 * v:.1f}"
 
 
 def icdar_view(results: dict) -> str:

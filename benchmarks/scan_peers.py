@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import os
 import posixpath
-import shutil
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pymupdf
 from PIL import Image
+
+from _common import run_docpipe, tool_path  # noqa: F401  (run_docpipe: peers.run_docpipe for the scripts)
 
 DPI = 300
 IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp", ".gif"}
@@ -33,14 +32,6 @@ INSTALL = {
 
 
 # ------------------------------------------------------------------ tools
-
-
-def tool_path(name: str) -> str | None:
-    """The venv's console script first (ocrmypdf, docpipe), then PATH."""
-    here = Path(sys.executable).with_name(name)
-    if here.exists():
-        return str(here)
-    return shutil.which(name)
 
 
 def missing_peers(names) -> dict[str, str]:
@@ -176,16 +167,6 @@ def run_ocrmypdf(src: Path, folder: Path, jobs: int = 1, lang: str = "eng",
 
 
 # ------------------------------------------------------------------ docpipe
-
-
-def run_docpipe(src: Path, out: Path, extra: list[str] = (), env: dict | None = None,
-                cwd: Path | None = None) -> dict:
-    """`docpipe run SRC --out OUT -q EXTRA`; returns wall seconds, return code, stdout, stderr."""
-    cmd = [tool_path("docpipe"), "run", str(src), "--out", str(out), "-q", *extra]
-    started = time.perf_counter()
-    p = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=cwd)
-    return {"cmd": cmd, "wall_s": time.perf_counter() - started, "returncode": p.returncode,
-            "stdout": p.stdout, "stderr": p.stderr}
 
 
 def docpipe_eval(out: Path, truth: Path) -> dict:

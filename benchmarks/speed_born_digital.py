@@ -44,6 +44,8 @@ from pathlib import Path
 import psutil
 import pymupdf
 
+from _common import docpipe_command, docpipe_pages_ok, markdown_table, spread
+
 REPO = Path(__file__).resolve().parent.parent
 GENERATOR = REPO / "benchmarks" / "gen_born_digital.py"
 BOOK = REPO.parent / "shared" / "corpus" / "malformed" / "pymupdf__mupdf_explored.pdf"
@@ -125,7 +127,7 @@ def page_ranges(pdfs: list[str], per_range: int) -> list[tuple[str, int, int]]:
 
 def run_range(job: tuple[str, int, int, str]) -> int:
     """Extract one page range; returns pages done. Results are dropped: we time extraction only."""
-    from docpipe.engines.text import extract_page
+    from docpipe.engines.text.page import extract_page
 
     path, start, stop, mode = job
     with pymupdf.open(path) as doc:
@@ -142,11 +144,16 @@ def raw_loop_child(mode: str, cpus: int, list_file: str) -> None:
     """Entry point of the child: time the loop itself and print {"seconds", "pages"} as JSON."""
     import multiprocessing
 
-    from docpipe.config import RunConfig
-    import docpipe.engines.text  # noqa: F401  imported before the clock starts, as in a warm worker
+    import docpipe.engines.text.page  # noqa: F401  imported before the clock starts, as in a warm worker
+    from docpipe.runner.plan import task_pages
 
-    per_range = RunConfig.model_fields["pages_per_unit"].default
-    jobs = [(*r, mode) for r in page_ranges(Path(list_file).read_text().split("\n"), per_range)]
+    pdfs = Path(list_file).read_text().split("\n")
+    total = 0
+    for pdf in pdfs:
+        with pymupdf.open(pdf) as doc:
+            total += doc.page_count
+    # The ranges docpipe itself would cut on this many CPUs (runner.plan.task_pages).
+    jobs = [(*r, mode) for r in page_ranges(pdfs, task_pages(total, cpus))]
     started = time.perf_counter()
     if cpus == 1:
         pages = sum(run_range(job) for job in jobs)
@@ -238,18 +245,10 @@ def measure(cmd: list[str], bench: Bench) -> dict:
             "others_cores": max(0.0, machine - ours / wall), "waited_idle_s": waited, "stdout": stdout}
 
 
-def docpipe_pages_ok(out: Path) -> int:
-    import pyarrow.parquet as pq
-
-    return sum(pq.read_table(f, columns=["status"]).column("status").to_pylist().count("ok")
-               for f in (out / "pages").glob("*.parquet"))
-
-
 # ------------------------------------------------------------------ the setups
 
 def docpipe_cmd(input_path: Path, out: Path, cpus: int) -> list[str]:
-    exe = Path(sys.executable).with_name("docpipe")  # the venv's console script
-    return [str(exe), "run", str(input_path), "--out", str(out), "--num-cpus", str(cpus), "-q"]
+    return docpipe_command(input_path, out, "--num-cpus", str(cpus))
 
 
 def run_docpipe(bench: Bench, input_path: Path, pages: int, cpus: int) -> dict:
@@ -298,10 +297,6 @@ def measure_all(bench: Bench, datasets: list[dict], one_page: Path, repeat: int)
 
 # ------------------------------------------------------------------ summary
 
-def spread(values: list[float]) -> dict:
-    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
-
-
 def summarise(datasets: list[dict], results: dict) -> list[dict]:
     """One row per (dataset, setup, CPUs), plus a steady-state row under each docpipe run."""
     startup = {c: statistics.median(m["seconds"] for m in results[("1-page PDF", "start-up", c)])
@@ -336,16 +331,16 @@ def _row(dataset, setup, cpus, pages, seconds, ms, raw_rate) -> dict:
 
 
 def markdown(rows: list[dict]) -> str:
-    lines = ["| input | setup | CPUs | pages | wall s, median [min-max] | pages/s | docpipe / raw loop "
-             "| CPU s (median) | peak MB (PSS) | other jobs, cores (max) |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    header = ["input", "setup", "CPUs", "pages", "wall s, median [min-max]", "pages/s", "docpipe / raw loop",
+              "CPU s (median)", "peak MB (PSS)", "other jobs, cores (max)"]
+    cells = []
     for r in rows:
         s = r["seconds"]
         ratio = f"{r['ratio_to_raw_loop']:.2f}" if r["ratio_to_raw_loop"] is not None else ""
-        lines.append(f"| {r['dataset']} | {r['setup']} | {r['cpus']} | {r['pages']} "
-                     f"| {s['median']:.2f} [{s['min']:.2f}-{s['max']:.2f}] | {r['pages_per_s']:.1f} "
-                     f"| {ratio} | {r['cpu_s']:.1f} | {r['peak_mb']:.0f} | {r['others_cores']:.2f} |")
-    return "\n".join(lines)
+        cells.append([r["dataset"], r["setup"], r["cpus"], r["pages"], f"{s['median']:.2f} [{s['min']:.2f}-{s['max']:.2f}]",
+                      f"{r['pages_per_s']:.1f}", ratio, f"{r['cpu_s']:.1f}", f"{r['peak_mb']:.0f}",
+                      f"{r['others_cores']:.2f}"])
+    return markdown_table(header, cells, align="llrrrrrrrr")
 
 
 def machine() -> dict:

@@ -57,6 +57,7 @@ import pymupdf  # noqa: E402
 from PIL import Image  # noqa: E402
 
 import scan_peers as peers  # noqa: E402
+from _common import docpipe_command, markdown_table, spread  # noqa: E402
 
 DPI = 300
 
@@ -161,8 +162,7 @@ def run_docpipe(bench, inp: Path, pages: int, cpus: int) -> dict:
     from speed_born_digital import measure
 
     out = Path(tempfile.mkdtemp(dir=bench.tmp, prefix="docpipe-")) / "out"
-    cmd = [peers.tool_path("docpipe"), "run", str(inp), "--out", str(out), "--engine", "ocr",
-           "--num-cpus", str(cpus), "-q"]
+    cmd = docpipe_command(inp, out, "--engine", "ocr", "--num-cpus", str(cpus))
     try:
         m = measure(cmd, bench)
     except RuntimeError as exc:
@@ -176,10 +176,6 @@ def run_docpipe(bench, inp: Path, pages: int, cpus: int) -> dict:
 
 
 # ------------------------------------------------------------------ summary
-
-
-def spread(values: list[float]) -> dict:
-    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
 
 def summarise(pages: int, cpus_list: list[int], results: dict) -> list[dict]:
@@ -227,25 +223,24 @@ def markdown(rows: list[dict]) -> str:
     def f(v, fmt="{:.2f}"):
         return "" if v is None else fmt.format(v)
 
-    lines = ["| setup | CPUs | pages | wall s, median [min-max] | pages/s | docpipe / tesseract loop "
-             "| docpipe / OCRmyPDF | CPU s | peak MB (PSS) | other jobs, cores |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    notes = []
+    header = ["setup", "CPUs", "pages", "wall s, median [min-max]", "pages/s", "docpipe / tesseract loop",
+              "docpipe / OCRmyPDF", "CPU s", "peak MB (PSS)", "other jobs, cores"]
+    cells, notes = [], []
     for r in rows:
         if "seconds" not in r:
-            lines.append(f"| {r['setup']} | {r['cpus']} | {r['pages']} | failed | | | | | | |")
+            cells.append([r["setup"], r["cpus"], r["pages"], "failed", "", "", "", "", "", ""])
             notes += [f"- {r['setup']}, {r['cpus']} CPU: {x}" for x in sorted(set(r["failed"]))]
             continue
         s = r["seconds"]
-        lines.append(f"| {r['setup']} | {r['cpus']} | {r['pages']} | {s['median']:.1f} [{s['min']:.1f}-{s['max']:.1f}]"
-                     f" | {r['pages_per_s']:.3f} | {f(r.get('ratio_raw'))} | {f(r.get('ratio_ocrmypdf'))} "
-                     f"| {r['cpu_s']:.1f} | {r['peak_mb']:.0f} | {r['others_cores']:.2f} |")
+        cells.append([r["setup"], r["cpus"], r["pages"], f"{s['median']:.1f} [{s['min']:.1f}-{s['max']:.1f}]",
+                      f"{r['pages_per_s']:.3f}", f(r.get("ratio_raw")), f(r.get("ratio_ocrmypdf")),
+                      f"{r['cpu_s']:.1f}", f"{r['peak_mb']:.0f}", f"{r['others_cores']:.2f}"])
         if r.get("reported"):
             notes.append(f"- {r['setup']}, {r['cpus']} CPU, docpipe printed: " +
                          ", ".join(f"{k} {v:.1f} s" for k, v in sorted(r["reported"].items())))
         if r["failed"]:
             notes += [f"- {r['setup']}, {r['cpus']} CPU, failed runs left out: {x}" for x in sorted(set(r["failed"]))]
-    return "\n".join(lines + ([""] + notes if notes else []))
+    return "\n".join([markdown_table(header, cells)] + ([""] + notes if notes else []))
 
 
 # ------------------------------------------------------------------ main

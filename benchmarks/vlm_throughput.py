@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 
 def make_inputs(folder: Path, pages: int) -> None:
-    from scanmaker import scan, text_page
+    from support.scanmaker import scan, text_page
 
     folder.mkdir(parents=True, exist_ok=True)
     for i in range(pages):
@@ -49,10 +49,12 @@ def main() -> None:
     parser.add_argument("--gpus-per-worker", type=int, default=1)
     args, extra = parser.parse_known_args()
     if args.vlm_url is None:
-        import torch  # only reached where vllm (and so torch) is installed
+        if importlib.util.find_spec("vllm") is None:
+            sys.exit("no vllm here: run this on the GPU machine, or pass --vlm-url")
+        import torch  # vllm brings it
 
-        if importlib.util.find_spec("vllm") is None or not torch.cuda.is_available():
-            sys.exit("no GPU with vllm here: run this on the GPU machine, or pass --vlm-url")
+        if not torch.cuda.is_available():
+            sys.exit("no GPU here: run this on the GPU machine, or pass --vlm-url")
     inputs = args.out / "inputs"
     shutil.rmtree(args.out / "result", ignore_errors=True)
     make_inputs(inputs, args.pages)
