@@ -12,6 +12,9 @@ trap 'git -C "$root" worktree remove --force "$tmp/old" >/dev/null 2>&1 || true;
 git -C "$root" worktree add --detach "$tmp/old" "$rev" >/dev/null 2>&1
 for side in old new; do
     code=$([ "$side" = old ] && echo "$tmp/old" || echo "$root")
-    (cd "$code" && PYTHONPATH="$code" "$python" -m docpipe.cli run "$root/sample_docs" --out "$tmp/$side" -q >/dev/null)
+    if ! (cd "$code" && PYTHONPATH="$code" "$python" -m docpipe.cli run "$root/sample_docs" --out "$tmp/$side" -q \
+            >"$tmp/$side.log" 2>&1); then
+        echo "the $side tree's run failed:" >&2; tail -20 "$tmp/$side.log" >&2; exit 1
+    fi
 done
 "$python" "$root/scripts/same_output.py" "$tmp/old" "$tmp/new"
