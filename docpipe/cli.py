@@ -16,9 +16,9 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="PDFs and page images to Parquet, on Ray Data.")
 
 
-def _fail(message: str) -> None:
+def _fail(message: str, code: int = 2) -> None:
     typer.echo(f"docpipe: error: {message}", err=True)
-    raise typer.Exit(code=2)
+    raise typer.Exit(code=code)
 
 
 def _option(model: type[BaseModel], name: str, *flags: str, **extra):
@@ -115,7 +115,9 @@ def run(
     try:
         summary = run_pipeline(config)
     except RunError as exc:
-        _fail(str(exc))
+        _fail(str(exc), getattr(exc, "exit_code", 2))
+    except KeyboardInterrupt:  # before the run started (discovery, preflight): nothing to keep
+        _fail("interrupted (Ctrl-C) before any work started", 130)
     _print_summary(summary)
 
 

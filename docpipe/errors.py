@@ -27,6 +27,18 @@ class OutputError(RunError):
     """The output location cannot be written."""
 
 
+class OutputLocked(OutputError):
+    """Another run is writing the same OUT."""
+
+
+class Interrupted(RunError):
+    """The run was stopped from outside (Ctrl-C, SIGTERM, the cluster); what was committed stays."""
+
+    def __init__(self, message: str, exit_code: int = 130):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
 class EngineUnavailable(RunError):
     """An engine the run needs cannot be loaded or reached (raised before any work)."""
 

@@ -8,9 +8,10 @@ derives every Arrow schema from them. Boxes are `[x0, y0, x1, y1]` fractions
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 # Written into every documents row; pyproject.toml reads the package version from here.
 DOCPIPE_VERSION = "0.1.0"
@@ -56,8 +57,35 @@ ErrorKind = Literal[
 ]
 
 
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def replace_unencodable(text: str) -> str:
+    """`text` with every code point UTF-8 cannot carry (lone surrogates, U+D800..U+DFFF) as U+FFFD.
+
+    Python strings can hold them (PyMuPDF's per-glyph text, `surrogateescape`d
+    bytes, JSON's `\\udcxx` escapes); Arrow, Parquet and every UTF-8 reader refuse them.
+    """
+    return _SURROGATES.sub("\ufffd", text)
+
+
+def _clean(value):
+    if isinstance(value, str):
+        return value if value.isascii() else replace_unencodable(value)
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
+
+
 class _Record(BaseModel):
+    """Every record; its strings are made safe for Arrow as they enter (`replace_unencodable`)."""
+
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _safe_text(cls, value):
+        return _clean(value)
 
 
 # ---------------------------------------------------------------- OUT/pages and OUT/documents
@@ -172,7 +200,9 @@ class PageSummary(_Record):
     source: str
     page: Int32
     engine: Optional[Engine] = None
-    status: Literal["ok", "partial", "error", "retry"] = "ok"  # retry: the VLM is asked again next pass
+    # retry: the VLM is asked again next pass; unwritten: the page's part could not be written
+    # (the output store failed; the driver ends the run with the message in `error`).
+    status: Literal["ok", "partial", "error", "retry", "unwritten"] = "ok"
     error_kind: Optional[ErrorKind] = None
     error: Optional[str] = None
     elapsed_ms: Float32 = 0.0

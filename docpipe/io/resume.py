@@ -1,18 +1,18 @@
 """Exactly-once, resumable runs: what OUT already holds, and committing documents as they finish.
 
-The protocol (one run at a time per OUT):
+The protocol (one run at a time per OUT, held by `docpipe.io.lock`):
 
 1. Pages parts are written by the workers under a name fixed by the run and
-   the bundle (`pages/part-RUN-BUNDLE.parquet`), atomically (temporary file,
-   then a move). A bundle retried by Ray (a worker died, an object was lost)
+   the bundle (`pages/part-RUN-BUNDLE.parquet`), atomically (written in
+   OUT/_staging, then moved). A bundle retried by Ray (a worker died, an object was lost)
    writes the same name again, so it replaces its own part instead of adding one.
 2. A document is *committed* when its documents row is in a documents part.
    The driver commits a document only after every one of its pages has come
    back, which is after the parts holding those pages were moved into place;
    finished documents are committed together every `--commit-every` seconds,
    so a run killed late keeps nearly all its work.
-3. At the start of every run (`recover`): leftover temporary files are
-   deleted, and pages rows of documents that are not committed (a killed run's
+3. At the start of every run (`recover`): what killed writers left in
+   OUT/_staging is deleted, and pages rows of documents that are not committed (a killed run's
    work in progress) are removed: a part holding only such rows is deleted, a
    part mixing them with committed documents is rewritten without them.
    Sources with a documents row are skipped; a document whose bytes (doc_id)
@@ -22,7 +22,7 @@ The protocol (one run at a time per OUT):
    without an extractions row for that schema is extracted (`unextracted`),
    so a run killed before its extractions were written gets them on re-run.
 5. At the end of every run (`sweep`): a pages part written late by a killed
-   run's last worker (after step 3 ran) is deleted.
+   run's last worker (after step 3 ran) is deleted, and OUT/_staging emptied.
 
 So once a run finishes, OUT/documents holds each input file once and
 OUT/pages each page of each doc_id once. While a run is going, readers may
@@ -51,10 +51,13 @@ import pyarrow.parquet as pq
 
 from docpipe.arrow import DOCUMENTS_SCHEMA, to_table
 from docpipe.io.parquet import (
-    DOCUMENTS_DIR, EXTRACTIONS_DIR, PAGES_DIR, TEMPORARY_PREFIX, list_files, part_files, write_table,
+    DOCUMENTS_DIR, EXTRACTIONS_DIR, PAGES_DIR, clear_staging, list_files, part_files, write_table,
 )
 from docpipe.io.storage import resolve_filesystem
 from docpipe.records import DocumentProbe, DocumentResult
+
+# Where earlier docpipe versions staged their writes: inside the dataset folders.
+LEGACY_TEMPORARY_PREFIX = ".tmp-"
 
 # Builds the documents rows of probes from their page summaries (runner.document_rows.document_rows).
 Build = Callable[[list[DocumentProbe], list[dict]], list[DocumentResult]]
@@ -72,11 +75,12 @@ class Committed:
 def recover(out_uri: str) -> Committed:
     """Read what is committed in OUT and remove everything else (step 3 above)."""
     fs, root = resolve_filesystem(out_uri)
+    clear_staging(out_uri)
     parts = {sub: [] for sub in (PAGES_DIR, DOCUMENTS_DIR)}
     for sub in parts:
         for path in list_files(fs, posixpath.join(root, sub)):
             name = posixpath.basename(path)
-            if name.startswith(TEMPORARY_PREFIX):
+            if name.startswith(LEGACY_TEMPORARY_PREFIX):
                 fs.delete_file(path)  # a write that never finished
             elif name.endswith(".parquet"):
                 parts[sub].append(path)
@@ -108,12 +112,13 @@ def recover(out_uri: str) -> Committed:
 
 
 def sweep(out_uri: str, run_id: str, kept_parts: set[str]) -> list[str]:
-    """Delete pages parts that appeared during this run but were not written by it (step 4)."""
+    """Delete pages parts that appeared during this run but were not written by it (step 5)."""
     fs, root = resolve_filesystem(out_uri)
+    clear_staging(out_uri)
     removed = []
     for path in list_files(fs, posixpath.join(root, PAGES_DIR)):
         name = posixpath.basename(path)
-        if name.endswith(".parquet") and not name.startswith((f"part-{run_id}-", TEMPORARY_PREFIX)) \
+        if name.endswith(".parquet") and not name.startswith(f"part-{run_id}-") \
                 and name not in kept_parts:
             fs.delete_file(path)
             removed.append(name)

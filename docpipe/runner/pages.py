@@ -21,18 +21,20 @@ from docpipe.engines.ocr.recognizer import Recognizer
 from docpipe.engines.route import TextLayerVerdict, page_engines
 from docpipe.engines.text.page import displayed_words, extract_page
 from docpipe.engines.vlm.tasks import vlm_task
-from docpipe.errors import DocumentError, NeedsOcr, PageTimeout
+from docpipe.errors import DocumentError, NeedsOcr, OutputError, PageTimeout
 from docpipe.io.documents import check_pixels, open_image, open_pdf
 from docpipe.io.parquet import page_image_path, write_bytes
 from docpipe.io.render import fit_dpi, render_for_ocr, render_image_frame, render_pdf_page
 from docpipe.io.sniff import PDF
-from docpipe.io.storage import local_path, read_bytes
+from docpipe.io.storage import local_path, read_bytes, utf8_name
 from docpipe.records import PageResult, VlmPageTask, WorkUnit
 from docpipe.runner.deadline import page_deadline
 from docpipe.runner.memory import release_memory
 
 # A PDF's bytes, or the path of a local file (opened lazily by MuPDF).
 PdfData = bytes | str
+# Seconds a page over its limit gets to keep its text layer (read without tables and figures).
+SALVAGE_S = 10.0
 # Gives the worker's OCR engine, created on first use; None: no OCR in this run.
 OcrProvider = Optional[Callable[[], Recognizer]]
 
@@ -44,7 +46,8 @@ def extract_unit(unit: WorkUnit, config: RunConfig, ocr: OcrProvider = None) -> 
         # A local PDF is opened by path: MuPDF reads what each page needs, so a worker does
         # not hold a whole long scan per task (docs/benchmarks.md, "Memory per worker").
         path = local_path(unit.source) if unit.mime == PDF else None
-        data = path if path is not None and os.path.isfile(path) else read_bytes(unit.source)
+        by_name = path is not None and utf8_name(path) and os.path.isfile(path)
+        data = path if by_name else read_bytes(unit.source)
     except OSError as exc:
         return _all_failed(unit, "not_found", f"cannot read: {exc}")
     try:
@@ -69,7 +72,8 @@ def _pdf_pages(unit: WorkUnit, data: PdfData, config: RunConfig, ocr: OcrProvide
         for index in range(unit.page_start, unit.page_stop):
             started = time.perf_counter()
             result = _within_limit(unit, index, config, ocr,
-                                   lambda page_ocr: _pdf_page(unit, index, doc, data, config, page_ocr))
+                                   lambda page_ocr: _pdf_page(unit, index, doc, data, config, page_ocr),
+                                   salvage=lambda: _text_layer_only(unit, index, doc))
             result.elapsed_ms = (time.perf_counter() - started) * 1000
             if unit.likely_scan:
                 release_memory()  # a scan's decoded page image is never reused; MuPDF would cache it
@@ -89,6 +93,8 @@ def _pdf_page(unit: WorkUnit, index: int, doc, data: PdfData, config: RunConfig,
             result.image_path = _save_image(unit, index, encoded, config)
     except DocumentError as exc:
         result = _page_error(unit, index, exc.kind, exc.message)
+    except OutputError:
+        raise  # the output store failed: a run-level problem, not this page's
     except Exception as exc:  # MuPDF errors on damaged pages are per page
         result = _page_error(unit, index, "corrupt", f"{type(exc).__name__}: {exc}")
     return result
@@ -113,15 +119,37 @@ def _read_pdf_page(unit: WorkUnit, index: int, page, data: PdfData, config: RunC
 
 
 def _within_limit(unit: WorkUnit, index: int, config: RunConfig, ocr: OcrProvider,
-                  work: Callable[[OcrProvider], PageResult]) -> PageResult:
-    """One page's work under --page-timeout (see runner.deadline); over it, a `timeout` row."""
+                  work: Callable[[OcrProvider], PageResult],
+                  salvage: Optional[Callable[[], PageResult]] = None) -> PageResult:
+    """One page's work under --page-timeout (see runner.deadline); over it, a `timeout` row.
+
+    `salvage` reads what is cheap (a PDF page's text layer) for a page that ran
+    over, so the row keeps its text with the timeout recorded.
+    """
+    message = (f"page ran over its time limit of {config.page_timeout_s:g} s (--page-timeout); "
+               "the rest of the document went on")
     try:
         with page_deadline(config.page_timeout_s) as deadline:
             return work(None if ocr is None else (lambda: ocr().until(deadline)))
     except PageTimeout:
-        return _page_error(unit, index, "timeout",
-                           f"page ran over its time limit of {config.page_timeout_s:g} s (--page-timeout); "
-                           "the rest of the document went on")
+        pass
+    if salvage is not None:
+        try:
+            with page_deadline(SALVAGE_S):
+                kept = salvage()
+            kept.status, kept.error_kind = "partial", "timeout"
+            kept.error = f"{message}; kept its text layer, without tables and figures"
+            return kept
+        except (PageTimeout, NeedsOcr, DocumentError, OutputError):
+            pass  # nothing cheap to keep
+        except Exception:  # noqa: BLE001 - a damaged page: the timeout row says enough
+            pass
+    return _page_error(unit, index, "timeout", message)
+
+
+def _text_layer_only(unit: WorkUnit, index: int, doc) -> PageResult:
+    return extract_page(doc.load_page(index), doc_id=unit.doc_id, source=unit.source, page_number=index + 1,
+                        tables=False, figures=False)
 
 
 def _image_pages(unit: WorkUnit, data: bytes, config: RunConfig, ocr: OcrProvider) -> Iterator[PageResult]:
@@ -157,6 +185,8 @@ def _image_page(unit: WorkUnit, index: int, image, dpi: Optional[float], config:
             result.image_path = _save_image(unit, index, encoded, config)
     except DocumentError as exc:
         result = _page_error(unit, index, exc.kind, exc.message)
+    except OutputError:
+        raise
     except Exception as exc:  # truncated or damaged image data
         result = _page_error(unit, index, "corrupt", f"{type(exc).__name__}: {exc}")
     return result

@@ -18,6 +18,7 @@ from typing import Callable
 
 from docpipe.arrow import PAGES_SCHEMA, SUMMARY_COLUMNS, to_table
 from docpipe.config import RunConfig, VlmConfig
+from docpipe.errors import OutputError
 from docpipe.io.parquet import PAGES_DIR, write_table
 from docpipe.records import PageResult, WorkUnit
 from docpipe.runner.llm import build_page_processor
@@ -53,6 +54,8 @@ def extract_all(ray, units: list[WorkUnit], pages_per_task: int, config: RunConf
             return
         back, retry = set(), []
         for row in dataset.iter_rows():
+            if row["status"] == "unwritten":
+                raise OutputError(row["error"])
             back.add((row["doc_id"], row["page"]))
             if row["status"] == "retry":
                 retry.append((row["doc_id"], row["page"]))

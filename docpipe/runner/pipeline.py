@@ -10,6 +10,7 @@ discover (driver) -> preflight (every engine the run needs) -> Ray
 
 from __future__ import annotations
 
+import signal
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -18,9 +19,11 @@ from typing import Optional
 from docpipe.config import RunConfig
 from docpipe.engines.registry import Registry, check_cluster
 from docpipe.engines.vlm.extraction import schema_name
+from docpipe.errors import Interrupted, OutputError, OutputLocked
 from docpipe.io.discover import discover
+from docpipe.io.lock import OutputLock
 from docpipe.io.parquet import prepare_output
-from docpipe.io.resume import Ledger, recover, sweep, unextracted
+from docpipe.io.resume import Committed, Ledger, recover, sweep, unextracted
 from docpipe.records import DocumentProbe, DocumentResult
 from docpipe.runner.document_rows import document_rows
 from docpipe.runner.extractions import extract_schemas
@@ -44,15 +47,28 @@ class RunSummary:
 
 
 def run(config: RunConfig, progress: Optional[Progress] = None, registry: Registry = Registry()) -> RunSummary:
-    """Run the whole pipeline; raises only run-level errors (`docpipe.errors.RunError`)."""
-    started = time.perf_counter()
-    files = discover(config.input)
+    """Run the whole pipeline; raises only run-level errors (`docpipe.errors.RunError`).
+
+    A run that ends early (the output store fails, Ctrl-C, SIGTERM, Ray
+    itself fails) keeps every document committed so far and says so; the
+    same command run again goes on from there (`docpipe.io.resume`).
+    """
+    files = discover(config.input, exclude=config.out)
     prepare_output(config.out)
     registry.preflight(config)
     run_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
-    progress = progress or Progress(enabled=config.progress)
+    with OutputLock(config.out, run_id) as lock:
+        return _run_locked(config, files, run_id, progress or Progress(enabled=config.progress), registry, lock)
+
+
+def _run_locked(config: RunConfig, files: list[str], run_id: str, progress: Progress,
+                registry: Registry, lock: OutputLock) -> RunSummary:
+    import ray.exceptions
+
+    started = time.perf_counter()
     summary = RunSummary(run_id=run_id, out=config.out)
     page_rows: list[dict] = []
+    earlier, ledger = Committed(), None
     ray, started_here = init_ray(config)
     try:
         import ray.data
@@ -69,6 +85,8 @@ def run(config: RunConfig, progress: Optional[Progress] = None, registry: Regist
         units = [u for p in probes for u in split_units(p, pages_per_task)]
 
         def record(row: dict) -> None:
+            if lock.lost:  # an object store's lease taken over: two writers now, so stop writing
+                raise OutputLocked(lock.lost)
             page_rows.append(row)
             progress.page_done(row)
             ledger.page_done(row)
@@ -79,6 +97,16 @@ def run(config: RunConfig, progress: Optional[Progress] = None, registry: Regist
         if config.vlm is not None and config.vlm.schema_ref:
             pending = unextracted(config.out, schema_name(config.vlm.schema_ref))
             summary.extractions = extract_schemas(ray, config, registry.recognizers, pending)
+    except OutputError as exc:
+        raise OutputError(_ended_early(f"the output could not be written: {exc}", config, earlier, ledger)) from None
+    except KeyboardInterrupt:
+        raise Interrupted(_ended_early("interrupted (Ctrl-C)", config, earlier, ledger), 130) from None
+    except SystemExit as exc:
+        if exc.code != signal.SIGTERM:  # Ray's driver turns SIGTERM into sys.exit(15)
+            raise
+        raise Interrupted(_ended_early("stopped by SIGTERM", config, earlier, ledger), 143) from None
+    except ray.exceptions.RayError as exc:
+        raise Interrupted(_ended_early(f"Ray failed: {exc}", config, earlier, ledger), 2) from None
     finally:
         if started_here:
             ray.shutdown()
@@ -91,6 +119,20 @@ def run(config: RunConfig, progress: Optional[Progress] = None, registry: Regist
     summary.wall_s = time.perf_counter() - started
     progress.finish()
     return summary
+
+
+def _ended_early(why: str, config: RunConfig, earlier: Committed, ledger: Optional[Ledger]) -> str:
+    """The one message of a run that stopped before its end: what is kept, and what to do."""
+    by_this_run = 0
+    if ledger is not None:
+        try:
+            ledger.flush()  # documents already finished are committed, if the store still takes them
+        except (OutputError, OSError):
+            pass
+        by_this_run = len(ledger.committed)
+    total = len(earlier.sources) + by_this_run
+    return (f"{why}. {total} documents are committed in {config.out} ({by_this_run} by this run); "
+            "run the same command again to go on from there: committed documents are not redone")
 
 
 def _probe_all(ray, files: list[str], config_dict: dict) -> list[DocumentProbe]:

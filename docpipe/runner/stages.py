@@ -27,6 +27,7 @@ from docpipe.config import RunConfig
 from docpipe.engines.registry import Registry
 from docpipe.engines.vlm import extraction
 from docpipe.engines.vlm.tasks import answer_with_server, read_answer, task_rows
+from docpipe.errors import OutputError
 from docpipe.io.parquet import PAGES_DIR, write_table
 from docpipe.io.probe import probe
 from docpipe.records import PageResult, PageSummary, VlmPageTask, WorkUnit
@@ -49,18 +50,49 @@ def extract_and_write_batch(batch: pa.Table, config: RunConfig, ocr=None) -> pa.
     summaries = []
     vlm_tasks: list[VlmPageTask] = []
     for bundle, part in zip(batch.column("units").to_pylist(), batch.column("part").to_pylist()):
+        units = [WorkUnit.model_validate_json(u) for u in bundle]
         pages: list[PageResult] = []
-        for unit_json in bundle:
-            for result in extract_unit(WorkUnit.model_validate_json(unit_json), config, ocr):
-                (vlm_tasks if isinstance(result, VlmPageTask) else pages).append(result)
-        table = to_table(pages, PAGES_SCHEMA)
-        if table.num_rows:
-            write_table(config.out, PAGES_DIR, table, name=part)
+        tasks: list[VlmPageTask] = []
+        try:
+            for unit in units:
+                for result in extract_unit(unit, config, ocr):
+                    (tasks if isinstance(result, VlmPageTask) else pages).append(result)
+            table = pages_table(pages)
+            if table.num_rows:
+                write_table(config.out, PAGES_DIR, table, name=part)
+        except OutputError as exc:
+            summaries.append(unwritten(units, str(exc)))
+            continue
+        vlm_tasks += tasks
         summaries.append(table.select(SUMMARY_COLUMNS))
     summary = pa.concat_tables(summaries)
     if config.vlm_pages:
         return task_rows(summary.to_pylist(), vlm_tasks)
     return summary
+
+
+def pages_table(pages: list[PageResult]) -> pa.Table:
+    """The pages as Arrow; a page Arrow refuses becomes an `engine_error` row naming why, not a lost bundle."""
+    try:
+        return to_table(pages, PAGES_SCHEMA)
+    except (pa.ArrowException, ValueError, UnicodeError):
+        pass
+    kept = []
+    for page in pages:
+        try:
+            to_table([page], PAGES_SCHEMA)
+            kept.append(page)
+        except (pa.ArrowException, ValueError, UnicodeError) as exc:
+            kept.append(PageResult.failed(page.doc_id, page.source, page.page, "engine_error",
+                                          f"the page's result cannot be stored: {type(exc).__name__}: {exc}"))
+    return to_table(kept, PAGES_SCHEMA)
+
+
+def unwritten(units: list[WorkUnit], message: str) -> pa.Table:
+    """Summaries for pages whose part the output store refused: the driver stops the run on them."""
+    rows = [PageSummary(doc_id=u.doc_id, source=u.source, page=i + 1, status="unwritten", error=message)
+            for u in units for i in range(u.page_start, u.page_stop)]
+    return to_table(rows, SUMMARY_SCHEMA)
 
 
 class PageWorker:
@@ -116,9 +148,14 @@ class FinishWorker:
                                              status="retry", elapsed_ms=page.elapsed_ms).model_dump())
             else:
                 pages.append(self._fallback(page, row["mime"], failure))
-        table = to_table(pages, PAGES_SCHEMA)
+        table = pages_table(pages)
         if table.num_rows:
-            write_table(self.config.out, PAGES_DIR, table, name=self._part_name(pages))
+            try:
+                write_table(self.config.out, PAGES_DIR, table, name=self._part_name(pages))
+            except OutputError as exc:
+                summaries.extend(PageSummary(doc_id=p.doc_id, source=p.source, page=p.page, status="unwritten",
+                                             error=str(exc)).model_dump() for p in pages)
+                return pa.Table.from_pylist(summaries, schema=SUMMARY_SCHEMA)
             summaries.extend(table.select(SUMMARY_COLUMNS).to_pylist())
         return pa.Table.from_pylist(summaries, schema=SUMMARY_SCHEMA)
 

@@ -9,6 +9,7 @@ retry limit through the URI itself, which docpipe keeps in every source.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -22,6 +23,9 @@ import pyarrow.fs as pafs
 import pytest
 
 from support.raycluster import free_port
+
+from docpipe.errors import OutputLocked
+from docpipe.io.lock import OutputLock
 
 FILES = ["single_column.pdf", "two_column.pdf", "scan.png", "scan.pdf", "not_a_pdf.pdf"]
 
@@ -145,3 +149,44 @@ def test_gcs_input_and_output(gcs_env, sample_dir, expected):
     pages = _rows(fs, "docs/out/pages")
     assert sorted((p["source"].split("?")[0].rsplit("/", 1)[1], p["page"], p["engine"]) for p in pages) == [
         ("scan.png", 1, "ocr"), ("two_column.pdf", 1, "text")]
+
+
+def _lease_holds_and_expires(out: str, fs: pafs.FileSystem, lock_path: str) -> None:
+    """The object-store lease: refuses a second writer, renews, is released, is taken over once stale."""
+    timing = {"stale_s": 3.0, "heartbeat_s": 0.5, "settle_s": 0.2}
+    first = OutputLock(out, "run-a", **timing)
+    with first:
+        with pytest.raises(OutputLocked, match="run run-a"):
+            OutputLock(out, "run-b", **timing).__enter__()
+        time.sleep(timing["stale_s"] + 1)  # only the heartbeat keeps it from going stale
+        with pytest.raises(OutputLocked, match="run run-a"):
+            OutputLock(out, "run-b", **timing).__enter__()
+    assert fs.get_file_info(lock_path).type == pafs.FileType.NotFound  # released
+    with OutputLock(out, "run-c", **timing):
+        pass
+    # A run killed without releasing: its lease stops being renewed and is taken over once stale.
+    with fs.open_output_stream(lock_path) as handle:
+        handle.write(json.dumps({"run_id": "run-dead", "pid": 1, "host": "gone",
+                                 "heartbeat": time.time() - timing["stale_s"] - 1}).encode())
+    with OutputLock(out, "run-d", **timing) as taken:
+        assert json.loads(fs.open_input_stream(lock_path).read())["run_id"] == "run-d"
+        # Another run overwriting the lease (the last writer of a race) is noticed by the holder.
+        with fs.open_output_stream(lock_path) as handle:
+            handle.write(json.dumps({"run_id": "run-e", "pid": 2, "host": "h", "heartbeat": time.time()}).encode())
+        deadline = time.monotonic() + 5
+        while taken.lost is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert taken.lost is not None and "run-e" in taken.lost
+
+
+def test_the_output_lease_on_s3(s3_env, monkeypatch):
+    env, fs = s3_env
+    for key in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"):
+        monkeypatch.setenv(key, env[key])
+    _lease_holds_and_expires("s3://docs-out/leased", fs, "docs-out/leased/_lock")
+
+
+def test_the_output_lease_on_gcs(gcs_env, monkeypatch):
+    env, fs = gcs_env
+    monkeypatch.setenv("CLOUD_STORAGE_EMULATOR_ENDPOINT", env["CLOUD_STORAGE_EMULATOR_ENDPOINT"])
+    _lease_holds_and_expires("gs://anonymous@docs/leased?retry_limit_seconds=5", fs, "docs/leased/_lock")

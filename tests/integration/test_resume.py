@@ -127,6 +127,22 @@ def test_worker_killed_mid_task_still_completes_exactly_once(ray_local, tmp_path
     assert len(summary.documents) == 12 and all(d.status == "ok" for d in summary.documents)
     assert counts(out) == {"documents": 12, "sources": 12, "pages": 120, "distinct_pages": 120,
                            "not_ok": 0, "pages_not_ok": 0}
+    # A write cut off by the kill was staged outside the datasets, and the run's end cleared it.
+    assert all(p.name.startswith("part-") for p in (out / "pages").iterdir())
+    assert not list((out / "_staging").iterdir())
+
+
+def test_what_killed_writers_left_is_cleared_and_readers_never_see_it(ray_local, tmp_path):
+    folder, out = tmp_path / "in", tmp_path / "out"
+    make_pdfs(folder, 2, 2)
+    # A writer killed mid-write by this version (in _staging) and by an earlier one (a dot-file in pages/).
+    (out / "_staging").mkdir(parents=True)
+    (out / "pages").mkdir()
+    (out / "_staging" / "0123abcd-part-x.parquet").write_bytes(b"PAR1 cut off")
+    (out / "pages" / ".tmp-0123abcd-part-x.parquet").write_bytes(b"PAR1 cut off")
+    run(RunConfig(input=str(folder), out=str(out), progress=False))
+    assert not list((out / "_staging").iterdir())
+    assert counts(out)["distinct_pages"] == 4  # DuckDB's glob, which matches dot-files, reads every file
 
 
 def _slow_scan_page(doc: pymupdf.Document) -> None:

@@ -18,7 +18,12 @@ from docpipe.errors import NeedsOcr
 from docpipe.layout.blocks import LayoutBlock
 from docpipe.layout.compose import compose_page
 from docpipe.layout.glyphs import Glyph, Segment, build_segments
-from docpipe.records import PageResult
+from docpipe.records import PageResult, replace_unencodable
+
+# Past this many vector drawings (a map, a plotted chart: tens of thousands of paths), a page's
+# tables and drawn figures are not looked for: both cost time per path, and such a page's text
+# layer still reads in milliseconds (a 60k-path map: 15 s -> 1.1 s).
+MAX_DRAWINGS = 5000
 
 
 def _direction(line_dir, rotation_matrix) -> int:
@@ -52,7 +57,7 @@ def _read_glyph_runs(page, clip: bool = True):
 
 
 def extract_page(page, *, doc_id: str, source: str, page_number: int, tables: bool = True,
-                 trust_hidden_text: bool = False) -> PageResult:
+                 figures: bool = True, trust_hidden_text: bool = False) -> PageResult:
     """Everything the text layer of one page gives, as a PageResult.
 
     Raises NeedsOcr when the page's text lives only in pixels or its text
@@ -73,10 +78,15 @@ def extract_page(page, *, doc_id: str, source: str, page_number: int, tables: bo
     upright_runs: list[list[Glyph]] = []
     sideways: list[Segment] = []
     margin_blocks: list[LayoutBlock] = []
-    n_ink = n_bad = n_hidden = 0
+    n_ink = n_bad = n_hidden = n_replaced = 0
     for direction, chars, hidden in runs:
         glyphs = []
         for c, bbox, size, bold in chars:
+            if not c.isascii():
+                # MuPDF can map a glyph to a lone surrogate, which no UTF-8 writer accepts.
+                safe = replace_unencodable(c)
+                n_replaced += safe != c
+                c = safe
             if not c.isspace():
                 n_ink += 1
                 n_hidden += hidden
@@ -106,11 +116,20 @@ def extract_page(page, *, doc_id: str, source: str, page_number: int, tables: bo
         raise NeedsOcr(verdict.value)
 
     all_glyphs = [g for run in upright_runs for g in run if not g.c.isspace()]
-    drawings = page.get_cdrawings()
+    drawings = page.get_cdrawings() if tables or figures else []
+    notes = []
+    if len(drawings) > MAX_DRAWINGS:
+        notes.append(f"{len(drawings)} vector drawings (over {MAX_DRAWINGS}): tables and drawn figures not looked for")
+        drawings, tables = [], False
+    if n_replaced:
+        notes.append(f"{n_replaced} glyphs with no valid Unicode value replaced by U+FFFD")
     segments = build_segments(upright_runs)
     grids = find_tables(page, frame, all_glyphs, drawings, segments) if tables else []
-    figures = image_figures(images, frame, all_glyphs) + drawn_figures(drawings, frame, all_glyphs, grids)
-    compose_page(result, segments, grids, figures + margin_blocks, frame, beside_tables=sideways)
+    found = image_figures(images, frame, all_glyphs) + drawn_figures(drawings, frame, all_glyphs, grids) \
+        if figures else []
+    compose_page(result, segments, grids, found + margin_blocks, frame, beside_tables=sideways)
+    if notes:
+        result.error = "; ".join(notes)
     result.elapsed_ms = (time.perf_counter() - started) * 1000
     return result
 
