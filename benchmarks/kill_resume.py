@@ -75,6 +75,14 @@ def tally(out: Path) -> dict:
     return result
 
 
+def stray_files(out: Path) -> dict:
+    """Files a reader's glob of the datasets would meet that are not finished parts, and what staging holds."""
+    stray = [p.name for sub in ("pages", "documents") if (out / sub).is_dir() for p in (out / sub).iterdir()
+             if not (p.name.startswith("part-") and p.name.endswith(".parquet"))]
+    staging = list((out / "_staging").iterdir()) if (out / "_staging").is_dir() else []
+    return {"not parts in pages/ or documents/": len(stray), "files in _staging": len(staging)}
+
+
 def local_run(folder: Path, out: Path, args) -> tuple[list[str], Callable]:
     """`docpipe run`: the command, and how to kill it (the driver and the Ray it started)."""
     command = [str(Path(sys.executable).with_name("docpipe")), "run", str(folder), "--out", str(out),
@@ -107,7 +115,7 @@ def run_twice(command: list[str], kill_targets: Callable, out: Path, args, env=N
     first.wait()
     psutil.wait_procs(members, timeout=30)
     print(f"killed {len(members)} processes with SIGKILL after {time.monotonic() - started:.1f} s")
-    print("after the kill:", tally(out))
+    print("after the kill:", tally(out), stray_files(out))
     started = time.monotonic()
     second = subprocess.run(command, capture_output=True, text=True, cwd=HERE.parent, env=env)
     print(f"re-run: returncode {second.returncode}, {time.monotonic() - started:.1f} s")
@@ -140,12 +148,13 @@ def main() -> None:
         second = run_twice(command, targets, out, args)
     print("\n".join("  " + line for line in second.stdout.strip().splitlines()[-8:]))
     final = tally(out)
-    print("after the re-run:", final)
+    strays = stray_files(out)
+    print("after the re-run:", final, strays)
     statuses = duckdb.sql(
         f"select case when source like '%/malformed__%' then 'malformed' else 'generated' end kind, status, "
         f"count(*) from read_parquet('{out}/documents/*.parquet') group by all order by all").fetchall()
     print("documents by kind and status:", statuses)
-    ok = (second.returncode == 0 and final["documents"] == final["distinct sources"] == n_files
+    ok = (second.returncode == 0 and not any(strays.values()) and final["documents"] == final["distinct sources"] == n_files
           and final["pages rows"] == final["distinct (doc_id, page)"]
           == final["pages expected (sum of n_pages, ok/partial docs, once per doc_id)"]
           and all(status == "ok" for kind, status, _ in statuses if kind == "generated"))
