@@ -16,7 +16,11 @@ handling (chat template, image preprocessing and placeholder tokens,
 structured outputs, logprobs, errors) runs.
 
 Why LLaVA and not Nemotron Nano VL's own architecture (NemotronH_Nano_VL_V2):
-see docs/vlm_cpu.md.
+vLLM has no config class for it (the real checkpoint brings its own code), and
+its RADIO vision encoder's code is not in transformers, so a model of that
+architecture could be built here only with random weights and hand-written
+config code; LLaVA is built into transformers, trains in seconds, and vLLM
+runs it on CPU.
 """
 
 from __future__ import annotations
@@ -35,9 +39,14 @@ from docpipe.engines.vlm.request import PAGE_PROMPT, SYSTEM_MESSAGE  # noqa: E40
 IMAGE_TOKEN = "<image>"
 SPECIAL = ["<pad>", "<s>", "</s>", IMAGE_TOKEN, "<|system|>", "<|user|>", "<|assistant|>", "<|end|>"]
 IMAGE_SIZE, PATCH = 64, 16  # 16 image tokens per picture: prompts stay short on a CPU
-# The one page the trained model answers with: a title line, boxes in docpipe's 0..1000 scale.
-ANSWER = {"blocks": [{"kind": "paragraph", "bbox": [100, 80, 900, 140],
-                      "lines": [{"text": "tiny model page", "bbox": [100, 80, 900, 140]}]}], "tables": []}
+# The one page the trained model answers with (boxes in docpipe's 0..1000 scale): a title and a
+# paragraph of two lines, over 64 tokens long so that a run with --max-tokens 64 is cut off.
+ANSWER = {"blocks": [
+    {"kind": "title", "bbox": [100, 60, 900, 110],
+     "lines": [{"text": "tiny model page", "bbox": [100, 60, 900, 110]}]},
+    {"kind": "paragraph", "bbox": [100, 150, 900, 260],
+     "lines": [{"text": "an answer learned by rote", "bbox": [100, 150, 900, 200]},
+               {"text": "not a reading of the page", "bbox": [100, 210, 900, 260]}]}], "tables": []}
 # Content parts (OpenAI style, as vLLM hands them to the template) or a plain string.
 CHAT_TEMPLATE = (
     "{% for message in messages %}<|{{ message['role'] }}|>\n"
@@ -61,7 +70,7 @@ def build_tokenizer():
     tokenizer = Tokenizer(models.BPE())
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tokenizer.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=600, special_tokens=SPECIAL,
+    trainer = trainers.BpeTrainer(vocab_size=400, special_tokens=SPECIAL,
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
     corpus = [answer_text(), PAGE_PROMPT, SYSTEM_MESSAGE, json.dumps(ANSWER, indent=1),
               "Invoice number total date vendor amount currency line items page text table cell row column"]

@@ -215,3 +215,18 @@ def test_vlm_without_vllm_or_server_stops_before_work(tmp_path, sample_dir):
     assert result.returncode == 2
     assert "vllm" in result.stderr and "[vllm]" in result.stderr and "--vlm-url" in result.stderr
     assert not list((tmp_path / "out").glob("pages/*.parquet"))
+
+
+@pytest.mark.parametrize("last_attempt", [False, True])
+def test_an_answer_without_lines_is_a_failure_so_the_page_falls_back(last_attempt):
+    from docpipe.engines.vlm.tasks import read_answer
+
+    row = {name: None for name in VLM_STREAM_SCHEMA.names}
+    row.update(kind="vlm", doc_id="d", source="s", page=1, width=600.0, height=800.0, rotation=0,
+               elapsed_ms=1.0, answer='{"blocks": [], "tables": []}', finish_reason="stop", logprobs=None,
+               vlm_error=None)
+    page, failure = read_answer(row, last_attempt)
+    assert failure == "the answer has no text lines"
+    row["answer"] = json.dumps(PAGE)
+    page, failure = read_answer(row, last_attempt)
+    assert failure is None and page.lines
