@@ -4,7 +4,8 @@
 #   scripts/serve_tiny_vlm.sh DIR PORT
 # --enforce-eager: no graph compilation on CPU; --kv-cache-memory-bytes: otherwise vLLM on CPU
 # wants 90% of the machine's memory free; VLLM_CPU_OMP_THREADS_BIND=nobind: its default pins
-# OpenMP threads to cores, which fights the Ray workers of a docpipe run on the same machine.
+# OpenMP threads to cores, which fights the Ray workers of a docpipe run on the same machine;
+# 8 images per prompt: what docpipe sends for --schema (--schema-pages, default 8).
 set -euo pipefail
 if [ $# -ne 2 ]; then
     echo "usage: $0 DIR PORT" >&2
@@ -20,4 +21,4 @@ export VLLM_CPU_OMP_THREADS_BIND=${VLLM_CPU_OMP_THREADS_BIND:-nobind}
 # The server's module, not the `vllm serve` command: vllm-cpu 0.29.0's command asks
 # importlib.metadata for the version of a distribution named "vllm", which is not installed.
 exec "$python" -W ignore::DeprecationWarning -m vllm.entrypoints.openai.api_server --model "$1" --host 127.0.0.1 --port "$2" --enforce-eager --max-model-len 8192 \
-    --kv-cache-memory-bytes 1G --limit-mm-per-prompt '{"image": 1}' --dtype float32
+    --kv-cache-memory-bytes 1G --limit-mm-per-prompt '{"image": 8}' --dtype float32

@@ -131,4 +131,6 @@ def test_schema_extraction_writes_one_row_per_file(vllm_venv, served_tiny_vlm, t
     for source, schema, valid, error in rows:
         assert schema == "Invoice"
         assert valid or error, (source, error)  # valid, or with the reason it is not
+        if not source.endswith("corrupt.pdf"):  # the request itself was taken (all page images in one)
+            assert "Error code" not in (error or ""), (source, error)
     assert dict((Path(r[0]).name, r[2]) for r in rows)["corrupt.pdf"] is False
