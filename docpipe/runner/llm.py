@@ -11,24 +11,32 @@ import functools
 
 from docpipe.config import VlmConfig
 from docpipe.engines.vlm.inprocess import (
-    from_extraction_output, from_output, processor_kwargs, to_extraction_request, to_request,
+    CPU_STAGE, cpu_build, from_extraction_output, from_output, processor_kwargs, to_extraction_request, to_request,
 )
 
 
-def processor_config(vlm: VlmConfig):
+def processor_config(vlm: VlmConfig, on_cpu: bool):
     from ray.data.llm import vLLMEngineProcessorConfig
 
-    return vLLMEngineProcessorConfig(**processor_kwargs(vlm))
+    return vLLMEngineProcessorConfig(**processor_kwargs(vlm, on_cpu=on_cpu))
+
+
+def _map_kwargs(on_cpu: bool) -> dict:
+    """The preprocess and postprocess maps: tasks that take a whole CPU each by default, which a
+    CPU-only machine whose engine holds a CPU may never have free (the run would wait forever)."""
+    return {"preprocess_map_kwargs": dict(CPU_STAGE), "postprocess_map_kwargs": dict(CPU_STAGE)} if on_cpu else {}
 
 
 def build_page_processor(vlm: VlmConfig, attempt: int):
     """A Processor that takes VLM stream rows and adds answer, finish_reason, logprobs and vlm_error."""
     from ray.data.llm import build_processor
 
+    on_cpu = cpu_build()
     return build_processor(
-        processor_config(vlm),
+        processor_config(vlm, on_cpu),
         preprocess=functools.partial(to_request, vlm=vlm, attempt=attempt),
         postprocess=functools.partial(from_output, max_tokens=vlm.max_tokens),
+        **_map_kwargs(on_cpu),
     )
 
 
@@ -36,8 +44,10 @@ def build_extraction_processor(vlm: VlmConfig):
     """A Processor that takes document rows (images, text) and returns doc_id, source, result."""
     from ray.data.llm import build_processor
 
+    on_cpu = cpu_build()
     return build_processor(
-        processor_config(vlm),
+        processor_config(vlm, on_cpu),
         preprocess=functools.partial(to_extraction_request, vlm=vlm),
         postprocess=functools.partial(from_extraction_output, schema_ref=vlm.schema_ref, max_tokens=vlm.max_tokens),
+        **_map_kwargs(on_cpu),
     )

@@ -18,6 +18,7 @@ from typing import Callable
 
 from docpipe.arrow import PAGES_SCHEMA, SUMMARY_COLUMNS, to_table
 from docpipe.config import RunConfig, VlmConfig
+from docpipe.engines.vlm.inprocess import cpu_build
 from docpipe.errors import OutputError
 from docpipe.io.parquet import PAGES_DIR, write_table
 from docpipe.records import PageResult, WorkUnit
@@ -77,8 +78,13 @@ def _pass_stages(ray, units: list[WorkUnit], pages_per_task: int, config: RunCon
     if not config.vlm_pages:
         return _page_stage(ray, units, pages_per_task, config_dict, recognizers, n_workers, 1, prefix, attempt > 0)
     # The model is the bottleneck: page workers mostly render and wait, so half a
-    # CPU each leaves room for the finish worker on a small machine.
-    dataset = _page_stage(ray, units, pages_per_task, config_dict, recognizers, n_workers, 0.5, prefix, attempt > 0)
+    # CPU each leaves room for the finish worker on a small machine. A vLLM engine on
+    # CPU (its CPU build) holds a CPU bundle of its own: one page worker then, sharing the rest.
+    engine_on_cpu = config.vlm.url is None and cpu_build()
+    share = 0.25 if engine_on_cpu else 0.5
+    n_workers = 1 if engine_on_cpu else n_workers
+    dataset = _page_stage(ray, units, pages_per_task, config_dict, recognizers, n_workers, share, prefix,
+                          attempt > 0)
     if dataset is None:
         return None
     dataset = _answer_stage(ray, dataset, config_dict, recognizers, config.vlm, attempt)
@@ -86,7 +92,7 @@ def _pass_stages(ray, units: list[WorkUnit], pages_per_task: int, config: RunCon
         dataset, FinishWorker,
         fn_constructor_kwargs={"config": config_dict, "recognizers": recognizers, "last_attempt": last,
                                "part_prefix": f"{prefix}-vlm"},
-        batch_size=8, batch_format="pyarrow", compute=ray.data.ActorPoolStrategy(size=1), num_cpus=0.5,
+        batch_size=8, batch_format="pyarrow", compute=ray.data.ActorPoolStrategy(size=1), num_cpus=share,
     )
 
 

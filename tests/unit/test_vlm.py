@@ -91,8 +91,19 @@ def test_in_process_engine_settings_for_nemotron():
     assert kwargs["quantization"] == "modelopt"
     assert quantization("nvidia/NVIDIA-Nemotron-Nano-12B-v2-VL-NVFP4-QAD") == "modelopt_fp4"
     assert quantization("nvidia/NVIDIA-Nemotron-Nano-12B-v2-VL-BF16") is None
-    config = processor_config(vlm)  # Ray's own validation, without vllm installed
+    config = processor_config(vlm, on_cpu=False)  # Ray's own validation, without vllm installed
     assert config.model_source == vlm.model and config.should_continue_on_error
+    assert config.placement_group_config is None  # Ray then asks for GPUs
+
+
+def test_in_process_engine_on_a_cpu_build_of_vllm_asks_for_cpus_only():
+    vlm = VlmConfig(workers=1)
+    config = processor_config(vlm, on_cpu=True)  # Ray's own validation of every field
+    assert config.placement_group_config["bundles"] == [{"CPU": 1.0, "GPU": 0.0}]
+    assert config.engine_kwargs["enforce_eager"] is True and config.engine_kwargs["kv_cache_memory_bytes"] > 0
+    # The helper stages must leave the CPU to the engine and the page workers.
+    for stage in ("prepare_multimodal_stage", "chat_template_stage", "tokenize_stage", "detokenize_stage"):
+        assert getattr(config, stage)["num_cpus"] < 1
 
 
 def test_in_process_rows_round_trip():
@@ -204,3 +215,18 @@ def test_vlm_without_vllm_or_server_stops_before_work(tmp_path, sample_dir):
     assert result.returncode == 2
     assert "vllm" in result.stderr and "[vllm]" in result.stderr and "--vlm-url" in result.stderr
     assert not list((tmp_path / "out").glob("pages/*.parquet"))
+
+
+@pytest.mark.parametrize("last_attempt", [False, True])
+def test_an_answer_without_lines_is_a_failure_so_the_page_falls_back(last_attempt):
+    from docpipe.engines.vlm.tasks import read_answer
+
+    row = {name: None for name in VLM_STREAM_SCHEMA.names}
+    row.update(kind="vlm", doc_id="d", source="s", page=1, width=600.0, height=800.0, rotation=0,
+               elapsed_ms=1.0, answer='{"blocks": [], "tables": []}', finish_reason="stop", logprobs=None,
+               vlm_error=None)
+    page, failure = read_answer(row, last_attempt)
+    assert failure == "the answer has no text lines"
+    row["answer"] = json.dumps(PAGE)
+    page, failure = read_answer(row, last_attempt)
+    assert failure is None and page.lines

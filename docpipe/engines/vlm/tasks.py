@@ -84,7 +84,12 @@ def read_answer(row: dict, last_attempt: bool) -> tuple[PageResult, Optional[str
     except VlmAnswerError as exc:
         return result, str(exc)
     lines = sum(len(b.lines) for b in parsed.page.blocks)
-    if not parsed.degraded or (last_attempt and lines):
+    if not lines:
+        # Seen from a real engine (an untrained model under the schema answers `{"blocks": []}`):
+        # taken as is, a page with text would silently come out empty. The text layer or OCR of
+        # the fallback says whether the page is really blank.
+        return result, "the answer has no text lines"
+    if not parsed.degraded or last_attempt:
         result = to_page_result(parsed.page, result)
         if parsed.repairs:
             result.error = "vlm answer repaired: " + "; ".join(parsed.repairs)

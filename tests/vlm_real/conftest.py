@@ -1,0 +1,49 @@
+"""The real vLLM engine (its CPU build, in .venv-vllm from `make vlm-cpu`) on tiny local checkpoints.
+
+docpipe runs here as `.venv-vllm/bin/docpipe`, a process of that virtualenv,
+so the engine, its chat template, image preprocessing, structured outputs and
+errors are vLLM's own. The checkpoints are made by scripts/make_tiny_vlm.py:
+their answers say nothing about quality, only that the path works.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from support.vllm_cpu import ROOT, VENV, Server
+
+
+@pytest.fixture(scope="session")
+def vllm_venv() -> Path:
+    if not (VENV / "bin" / "docpipe").exists():
+        pytest.skip(f"no {VENV} with docpipe in it: `make vlm-cpu` builds it (vLLM's CPU build)")
+    return VENV
+
+
+def _make_checkpoint(venv: Path, folder: Path, *flags: str) -> Path:
+    subprocess.run([str(venv / "bin" / "python"), str(ROOT / "scripts" / "make_tiny_vlm.py"), str(folder), *flags],
+                   check=True, capture_output=True, timeout=600)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_vlm(vllm_venv, tmp_path_factory) -> Path:
+    """Trained for a few seconds to answer every page with one short, schema-valid page."""
+    return _make_checkpoint(vllm_venv, tmp_path_factory.mktemp("tiny-vlm"))
+
+
+@pytest.fixture(scope="session")
+def tiny_random_vlm(vllm_venv, tmp_path_factory) -> Path:
+    return _make_checkpoint(vllm_venv, tmp_path_factory.mktemp("tiny-random-vlm"), "--random")
+
+
+@pytest.fixture(scope="module")
+def served_tiny_vlm(tiny_vlm, tmp_path_factory):
+    server = Server(tiny_vlm, tmp_path_factory.mktemp("serve") / "vllm.log").wait_ready()
+    try:
+        yield server
+    finally:
+        server.stop()
