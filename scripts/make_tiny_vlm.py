@@ -129,7 +129,9 @@ def train(model, processor, steps: int) -> float:
                 {"role": "user", "content": [{"type": "image"}, {"type": "text", "text": PAGE_PROMPT}]}]
     prompt = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
     target = tokenizer(answer_text() + tokenizer.eos_token, add_special_tokens=False)["input_ids"]
-    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    # lr 3e-3 without clipping diverged to NaN once in a fresh clone (a NaN model makes vLLM sample
+    # token 0, which the grammar rejects): a lower rate and clipped gradients.
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1.5e-3)
     model.train()
     loss = float("nan")
     for step, image in enumerate(pages(steps)):
@@ -140,6 +142,7 @@ def train(model, processor, steps: int) -> float:
         out = model(input_ids=ids, pixel_values=inputs["pixel_values"], labels=labels,
                     attention_mask=torch.ones_like(ids))
         out.loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
         optimizer.zero_grad()
         loss = out.loss.item()
@@ -175,6 +178,8 @@ def main() -> None:
     processor = build_processor(tokenizer)
     model = build_model(tokenizer)
     loss = None if args.random else train(model, processor, args.steps)
+    if loss is not None and not loss < 0.05:  # NaN compares false too
+        sys.exit(f"training did not converge (last loss {loss}); nothing written: try more --steps")
     args.dir.mkdir(parents=True, exist_ok=True)
     save_for_vllm(model, args.dir)
     processor.save_pretrained(args.dir)

@@ -13,7 +13,7 @@ import pytest
 
 from docpipe.config import RunConfig
 from docpipe.runner.pipeline import run
-from support.raycluster import free_port
+from support.raycluster import free_ports
 
 N_PAGES = 30
 
@@ -27,11 +27,12 @@ def two_nodes():
         # Cluster writes its address to RAY_TMPDIR/ray/ray_current_cluster, where any
         # ray.init() on this machine would find and join it: keep it in our own folder.
         patch.setenv("RAY_TMPDIR", temp)
+        gcs, dashboard, head_agent, node_agent = free_ports(4)  # distinct, unlike four free_port() calls
         cluster = Cluster(initialize_head=True, head_node_args=dict(
-            num_cpus=1, gcs_server_port=free_port(), include_dashboard=True, dashboard_port=free_port(),
-            dashboard_agent_listen_port=free_port()))
+            num_cpus=1, gcs_server_port=gcs, include_dashboard=True, dashboard_port=dashboard,
+            dashboard_agent_listen_port=head_agent))
         try:
-            cluster.add_node(num_cpus=1, dashboard_agent_listen_port=free_port())
+            cluster.add_node(num_cpus=1, dashboard_agent_listen_port=node_agent)
             cluster.wait_for_nodes()
             yield cluster
         finally:

@@ -30,6 +30,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def free_ports(n: int) -> list[int]:
+    """n different free ports. Asked one at a time, the kernel can hand the same port out twice
+    (it was free again once the probing socket closed): `ray start` then refused to start
+    ("runtime_env_agent is trying to use a port number 43711 that is used by other components")."""
+    ports: list[int] = []
+    while len(ports) < n:
+        port = free_port()
+        if port not in ports:
+            ports.append(port)
+    return ports
+
+
 @dataclass
 class Head:
     address: str  # GCS address, for ray.init / --address of workers
@@ -52,11 +64,11 @@ def head_node(num_cpus: int = 2, timeout_s: float = 120.0):
     # Short path: Ray's unix sockets live under it (107-byte limit).
     temp_dir = tempfile.mkdtemp(prefix="dpray-")
     env = token_env()
-    gcs, dash = free_port(), free_port()
-    ports = {name: free_port() for name in (
+    gcs, dash, *others = free_ports(9)
+    ports = dict(zip((
         "--node-manager-port", "--object-manager-port", "--ray-client-server-port",
         "--dashboard-agent-listen-port", "--dashboard-agent-grpc-port", "--runtime-env-agent-port",
-        "--metrics-export-port")}
+        "--metrics-export-port"), others))
     command = [str(BIN / "ray"), "start", "--head", "--block", "--node-ip-address", "127.0.0.1",
                "--port", str(gcs), "--dashboard-host", "127.0.0.1", "--dashboard-port", str(dash),
                "--include-dashboard", "true", "--num-cpus", str(num_cpus), "--temp-dir", temp_dir,
