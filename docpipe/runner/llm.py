@@ -11,7 +11,8 @@ import functools
 
 from docpipe.config import VlmConfig
 from docpipe.engines.vlm.inprocess import (
-    CPU_STAGE, cpu_build, from_extraction_output, from_output, processor_kwargs, to_extraction_request, to_request,
+    CPU_STAGE, answer_row, cpu_build, extraction_row, from_extraction_output, from_output, processor_kwargs,
+    to_extraction_request, to_request,
 )
 
 
@@ -27,27 +28,38 @@ def _map_kwargs(on_cpu: bool) -> dict:
     return {"preprocess_map_kwargs": dict(CPU_STAGE), "postprocess_map_kwargs": dict(CPU_STAGE)} if on_cpu else {}
 
 
+def _with_failed_rows_read(processor, read_row, on_cpu: bool):
+    """The processor, then every output row through `read_row`: the rows the engine failed on skip
+    the processor's postprocess (Ray 2.60), and would otherwise arrive with none of its columns."""
+    def apply(dataset):
+        return processor(dataset).map(read_row, **(dict(CPU_STAGE) if on_cpu else {}))
+    return apply
+
+
 def build_page_processor(vlm: VlmConfig, attempt: int):
-    """A Processor that takes VLM stream rows and adds answer, finish_reason, logprobs and vlm_error."""
+    """Dataset of VLM stream rows -> the same rows with answer, finish_reason, logprobs and vlm_error."""
     from ray.data.llm import build_processor
 
     on_cpu = cpu_build()
-    return build_processor(
+    processor = build_processor(
         processor_config(vlm, on_cpu),
         preprocess=functools.partial(to_request, vlm=vlm, attempt=attempt),
         postprocess=functools.partial(from_output, max_tokens=vlm.max_tokens),
         **_map_kwargs(on_cpu),
     )
+    return _with_failed_rows_read(processor, functools.partial(answer_row, max_tokens=vlm.max_tokens), on_cpu)
 
 
 def build_extraction_processor(vlm: VlmConfig):
-    """A Processor that takes document rows (images, text) and returns doc_id, source, result."""
+    """Dataset of document rows (images, text) -> rows of doc_id, source, result."""
     from ray.data.llm import build_processor
 
     on_cpu = cpu_build()
-    return build_processor(
+    processor = build_processor(
         processor_config(vlm, on_cpu),
         preprocess=functools.partial(to_extraction_request, vlm=vlm),
         postprocess=functools.partial(from_extraction_output, schema_ref=vlm.schema_ref, max_tokens=vlm.max_tokens),
         **_map_kwargs(on_cpu),
     )
+    read_row = functools.partial(extraction_row, schema_ref=vlm.schema_ref, max_tokens=vlm.max_tokens)
+    return _with_failed_rows_read(processor, read_row, on_cpu)

@@ -26,7 +26,7 @@ from docpipe.arrow import (
 from docpipe.config import RunConfig
 from docpipe.engines.registry import Registry
 from docpipe.engines.vlm import extraction
-from docpipe.engines.vlm.tasks import answer_with_server, read_answer, task_rows
+from docpipe.engines.vlm.tasks import answer_with_server, read_answer, task_rows, worth_retrying
 from docpipe.errors import OutputError
 from docpipe.io.parquet import PAGES_DIR, write_table
 from docpipe.io.probe import probe
@@ -143,7 +143,7 @@ class FinishWorker:
             page, failure = read_answer(row, self.last_attempt)
             if failure is None:
                 pages.append(page)
-            elif not self.last_attempt:  # asked again in the next pass
+            elif not self.last_attempt and worth_retrying(failure):  # asked again in the next pass
                 summaries.append(PageSummary(doc_id=page.doc_id, source=page.source, page=page.page,
                                              status="retry", elapsed_ms=page.elapsed_ms).model_dump())
             else:

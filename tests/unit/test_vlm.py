@@ -15,7 +15,9 @@ from PIL import Image
 from docpipe.arrow import VLM_STREAM_SCHEMA
 from docpipe.config import VlmConfig
 from docpipe.engines.vlm.answer import page_json_schema, to_page_result
-from docpipe.engines.vlm.inprocess import engine_kwargs, from_output, quantization, to_request
+from docpipe.engines.vlm.inprocess import (
+    answer_row, engine_kwargs, extraction_row, from_output, quantization, to_extraction_request, to_request,
+)
 from docpipe.engines.vlm.parse import LOOP_RUN, parse_page
 from docpipe.engines.vlm.request import (
     SYSTEM_MESSAGE, chat_messages, image_size_for_tiles, openai_kwargs, page_prompt, ray_row, tile_grid,
@@ -54,7 +56,7 @@ def test_tiling_matches_the_page_shape():
     assert image_size_for_tiles(612, 792, 12) == (1536, 2048)
 
 
-@pytest.mark.parametrize("json_mode", ["structured_outputs", "response_format"])
+@pytest.mark.parametrize("json_mode", ["structured_outputs", "response_format", "none"])
 def test_server_request_carries_image_schema_no_think_and_limits(json_mode):
     image = _png()
     messages = chat_messages([(image, "image/png")], page_prompt(["a hint line"]))
@@ -70,10 +72,14 @@ def test_server_request_carries_image_schema_no_think_and_limits(json_mode):
         assert kwargs["extra_body"]["structured_outputs"] == {"json": page_json_schema()}
         assert kwargs["extra_body"]["mm_processor_kwargs"] == {"max_num_tiles": 6}
         assert "response_format" not in kwargs and "guided_json" not in json.dumps(kwargs)
-    else:
+    elif json_mode == "response_format":
         schema = kwargs["response_format"]["json_schema"]
         assert kwargs["response_format"]["type"] == "json_schema" and schema["schema"] == page_json_schema()
         assert "extra_body" not in kwargs
+    else:  # nothing constrains the answer: the schema is asked for in the prompt
+        assert "extra_body" not in kwargs and "response_format" not in kwargs
+        assert user["content"][1]["text"].endswith(json.dumps(page_json_schema()))
+        assert "JSON schema" not in messages[1]["content"][1]["text"]  # the caller's messages are left alone
 
 
 def test_schema_boxes_are_integers_0_to_1000():
@@ -124,6 +130,35 @@ def test_in_process_rows_round_trip():
     assert row["finish_reason"] == "length" and row["answer"] == json.dumps(PAGE)
     assert json.loads(row["logprobs"]) == [["{\"", -0.1], ["bl", -0.2]]
     assert set(row) == set(VLM_STREAM_SCHEMA.names) | {"answer", "finish_reason", "logprobs", "vlm_error"}
+
+
+def test_a_row_the_engine_failed_on_is_read_as_that_pages_error():
+    # What Ray Data 2.60 hands out, past postprocess, for a request vLLM refused: everything the
+    # stages carried, empty outputs, and the error.
+    vlm = VlmConfig()
+    task = {name: None for name in VLM_STREAM_SCHEMA.names}
+    task.update(kind="vlm", doc_id="d", source="s", mime="application/pdf", page=1, image=_png(), hints=None)
+    failed = dict(to_request(task, vlm=vlm, attempt=0), prompt="<image> read", generated_text="",
+                  generated_tokens=None, num_generated_tokens=0, request_id=-1, time_taken_llm=-1,
+                  __inference_error__="ValueError: The decoder prompt (length 9000) is longer than the maximum")
+    row = answer_row(failed, max_tokens=vlm.max_tokens)
+    assert set(row) == set(VLM_STREAM_SCHEMA.names) | {"answer", "finish_reason", "logprobs", "vlm_error"}
+    assert row["vlm_error"].startswith("ValueError: The decoder prompt") and row["doc_id"] == "d"
+    # A row that went through postprocess keeps its answer and loses the error column Ray may add.
+    answered = dict(from_output(dict(failed, __inference_error__="", generated_text="{}"), vlm.max_tokens),
+                    __inference_error__="")
+    assert answer_row(answered, vlm.max_tokens) == {k: v for k, v in answered.items() if k != "__inference_error__"}
+
+
+def test_an_extraction_the_engine_failed_on_gets_its_reason():
+    vlm = VlmConfig(schema_ref="schemas/invoice.py:Invoice")
+    document = {"doc_id": "d", "source": "s", "images": [_png()], "text": json.dumps(["page text"]), "failure": None}
+    failed = dict(to_extraction_request(document, vlm), generated_text="", num_generated_tokens=0,
+                  __inference_error__="ValueError: too many images")
+    row = extraction_row(failed, vlm.schema_ref, vlm.max_tokens)
+    assert set(row) == {"doc_id", "source", "result"}
+    result = json.loads(row["result"])
+    assert result["valid"] is False and "too many images" in result["error"]
 
 
 # ---------------------------------------------------------------- answers

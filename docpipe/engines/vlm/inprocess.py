@@ -144,6 +144,32 @@ def from_output(row: dict, max_tokens: int) -> dict:
             "logprobs": _token_logprobs(row), "vlm_error": error}
 
 
+ANSWER_COLUMNS = (*VLM_STREAM_SCHEMA.names, *(field.name for field in VLM_ANSWER_FIELDS))
+EXTRACTION_COLUMNS = ("doc_id", "source", "result")
+
+
+def _failed(row: dict) -> bool:
+    return bool(row.get("__inference_error__"))
+
+
+def answer_row(row: dict, max_tokens: int) -> dict:
+    """One row of the processor's output, as docpipe's answer row, whether or not the engine failed on it.
+
+    Ray Data (2.60) hands a row the engine failed on straight out of the
+    processor, past `postprocess`, as everything the stages carried (messages,
+    prompt, image): it is read here like any answer, so its error reaches the
+    page's retry and fallback and nothing else travels on.
+    """
+    return from_output(row, max_tokens) if _failed(row) else {name: row.get(name) for name in ANSWER_COLUMNS}
+
+
+def extraction_row(row: dict, schema_ref: str, max_tokens: int) -> dict:
+    """As `answer_row`, for the extraction processor."""
+    if _failed(row):
+        return from_extraction_output(row, schema_ref, max_tokens)
+    return {name: row.get(name) for name in EXTRACTION_COLUMNS}
+
+
 def _token_logprobs(row: dict) -> str | None:
     """[(token text, logprob)] of the sampled tokens, from vLLM's per-position dicts."""
     positions, tokens = row.get("logprobs"), row.get("generated_tokens")

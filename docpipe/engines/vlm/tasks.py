@@ -66,6 +66,16 @@ def answer_with_server(client, row: dict, vlm: VlmConfig, attempt: int) -> dict:
             "logprobs": json.dumps(done.token_logprobs) if done.token_logprobs else None}
 
 
+# Requests the engine refused as they are (a prompt longer than the model's context, more images
+# than it takes): vLLM's own validation error in process, HTTP 400 from a server. The same request
+# is refused again, so such a page goes straight to its fallback.
+_REFUSED = ("VLLMValidationError:", "BadRequestError:")
+
+
+def worth_retrying(failure: str) -> bool:
+    return not failure.startswith(_REFUSED)
+
+
 def read_answer(row: dict, last_attempt: bool) -> tuple[PageResult, Optional[str]]:
     """The page from a `vlm` row's answer, and why it cannot stand (None when it stands).
 
