@@ -24,9 +24,8 @@ $(VENV)/.installed: pyproject.toml scripts/install-system-packages.sh
 demo: setup
 	$(BIN)/docpipe run sample_docs --out $(OUT)
 
-# tests/vlm_real runs when .venv-vllm exists (`make vlm-cpu`, or `make test-vlm`) and is skipped
-# with that reason otherwise; `make test` does not build it yet (see the README).
-test: setup gateway
+# tests/vlm_real runs docpipe in .venv-vllm, against the real vLLM engine (its CPU build).
+test: setup gateway vlm-cpu
 	$(BIN)/python -m pytest -q
 
 test-vlm: setup vlm-cpu

@@ -52,8 +52,9 @@ class VlmConfig(BaseModel):
         "process.")
     model: str = Field(DEFAULT_VLM_MODEL, description="VLM: model name on the server, or HF id / local path.")
     api_key_env: str = Field("DOCPIPE_VLM_API_KEY", description="Environment variable with the server's key.")
-    json_mode: Literal["structured_outputs", "response_format"] = Field(
-        "structured_outputs", description="structured_outputs (vLLM) | response_format (OpenAI standard, NIM).",
+    json_mode: Literal["structured_outputs", "response_format", "none"] = Field(
+        "structured_outputs", description="structured_outputs (vLLM) | response_format (OpenAI standard, NIM) | "
+        "none (a server without constrained decoding: the schema goes in the prompt).",
     )
     concurrency: int = Field(8, ge=1, description="Requests in flight per server worker.")
     timeout_s: float = Field(300.0, gt=0, description="Seconds per VLM request.")

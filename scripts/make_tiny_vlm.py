@@ -1,6 +1,6 @@
 """Write a tiny vision-language checkpoint that `vllm serve` and docpipe's in-process engine load.
 
-    .venv-vllm/bin/python scripts/make_tiny_vlm.py DIR [--random] [--steps N]
+    .venv-vllm/bin/python scripts/make_tiny_vlm.py DIR [--random | --python-answer] [--steps N]
 
 No weights can be downloaded here, so everything is made locally, in seconds:
 a byte-level BPE tokenizer trained with `tokenizers` on a little text, and a
@@ -10,6 +10,8 @@ with one short page that is valid under docpipe's page schema, so that the
 success path runs through the real engine; `--random` leaves the weights
 random: under constrained decoding such a model writes whitespace or endless
 strings until `max_tokens`, the failure real models show on dense pages.
+`--python-answer` trains it to write that page as a Python dict (single
+quotes), the malformed JSON models give when nothing constrains them.
 
 Its answers mean nothing about quality: the point is that vLLM's real request
 handling (chat template, image preprocessing and placeholder tokens,
@@ -59,8 +61,26 @@ CHAT_TEMPLATE = (
 )
 
 
-def answer_text() -> str:
-    return json.dumps(ANSWER, separators=(",", ":"))
+def answer_text(python: bool = False) -> str:
+    return repr(ANSWER) if python else json.dumps(ANSWER, separators=(",", ":"))
+
+
+HINT_WORDS = "page line report total revenue quarter table row column short dense of a the with many words".split()
+
+
+def training_prompts(rng: random.Random):
+    """The page prompt as docpipe sends it, endlessly: alone, with random text hints (--vlm-hints),
+    and with the schema asked for in words (--vlm-json-mode none); the answer must not depend on which."""
+    from docpipe.engines.vlm.answer import page_json_schema
+    from docpipe.engines.vlm.request import page_prompt, schema_in_prompt
+
+    asked = schema_in_prompt([{"role": "user", "content": [{"type": "text", "text": PAGE_PROMPT}]}],
+                             page_json_schema())[0]["content"][0]["text"]
+    while True:
+        yield PAGE_PROMPT
+        yield page_prompt([" ".join(rng.choices(HINT_WORDS, k=rng.randint(1, 9))) + f" {rng.randint(0, 99)}"
+                           for _ in range(rng.randint(1, 12))])
+        yield asked
 
 
 def build_tokenizer():
@@ -72,7 +92,8 @@ def build_tokenizer():
     tokenizer.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(vocab_size=400, special_tokens=SPECIAL,
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
-    corpus = [answer_text(), PAGE_PROMPT, SYSTEM_MESSAGE, json.dumps(ANSWER, indent=1),
+    prompts = training_prompts(random.Random(3))
+    corpus = [answer_text(), answer_text(python=True), *(next(prompts) for _ in range(3)), SYSTEM_MESSAGE, json.dumps(ANSWER, indent=1),
               "Invoice number total date vendor amount currency line items page text table cell row column"]
     tokenizer.train_from_iterator(corpus * 20, trainer=trainer)
     return PreTrainedTokenizerFast(tokenizer_object=tokenizer, bos_token="<s>", eos_token="</s>",
@@ -120,22 +141,25 @@ def pages(n: int):
         yield image
 
 
-def train(model, processor, steps: int) -> float:
-    """Teach the model the one answer, whatever the page; returns the last loss."""
+def train(model, processor, steps: int, python_answer: bool) -> float:
+    """Teach the model the one answer, whatever the page and prompt; returns the last loss."""
     import torch
 
     tokenizer = processor.tokenizer
-    messages = [{"role": "system", "content": SYSTEM_MESSAGE},
-                {"role": "user", "content": [{"type": "image"}, {"type": "text", "text": PAGE_PROMPT}]}]
-    prompt = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-    target = tokenizer(answer_text() + tokenizer.eos_token, add_special_tokens=False)["input_ids"]
+    def chat(text: str) -> str:
+        messages = [{"role": "system", "content": SYSTEM_MESSAGE},
+                    {"role": "user", "content": [{"type": "image"}, {"type": "text", "text": text}]}]
+        return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+
+    prompts = training_prompts(random.Random(5))
+    target = tokenizer(answer_text(python_answer) + tokenizer.eos_token, add_special_tokens=False)["input_ids"]
     # lr 3e-3 without clipping diverged to NaN once in a fresh clone (a NaN model makes vLLM sample
     # token 0, which the grammar rejects): a lower rate and clipped gradients.
     optimizer = torch.optim.AdamW(model.parameters(), lr=1.5e-3)
     model.train()
     loss = float("nan")
-    for step, image in enumerate(pages(steps)):
-        inputs = processor(text=prompt, images=image, return_tensors="pt")
+    for image in pages(steps):
+        inputs = processor(text=chat(next(prompts)), images=image, return_tensors="pt")
         ids = torch.cat([inputs["input_ids"], torch.tensor([target])], dim=1)
         labels = ids.clone()
         labels[:, : inputs["input_ids"].shape[1]] = -100
@@ -168,7 +192,9 @@ def save_for_vllm(model, folder: Path) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("dir", type=Path)
-    ap.add_argument("--random", action="store_true", help="leave the weights random (no training)")
+    kind = ap.add_mutually_exclusive_group()
+    kind.add_argument("--random", action="store_true", help="leave the weights random (no training)")
+    kind.add_argument("--python-answer", action="store_true", help="answer as a Python dict, not JSON")
     ap.add_argument("--steps", type=int, default=300, help="training steps (default 300: seconds on a CPU)")
     args = ap.parse_args()
     import torch
@@ -177,7 +203,7 @@ def main() -> None:
     tokenizer = build_tokenizer()
     processor = build_processor(tokenizer)
     model = build_model(tokenizer)
-    loss = None if args.random else train(model, processor, args.steps)
+    loss = None if args.random else train(model, processor, args.steps, args.python_answer)
     if loss is not None and not loss < 0.05:  # NaN compares false too
         sys.exit(f"training did not converge (last loss {loss}); nothing written: try more --steps")
     args.dir.mkdir(parents=True, exist_ok=True)
@@ -185,7 +211,7 @@ def main() -> None:
     processor.save_pretrained(args.dir)
     (args.dir / "docpipe_tiny_vlm.json").write_text(json.dumps(
         {"architecture": "LlavaForConditionalGeneration", "trained": not args.random, "final_loss": loss,
-         "answer": ANSWER if not args.random else None}, indent=1))
+         "answer": None if args.random else answer_text(args.python_answer)}, indent=1))
     print(f"wrote {args.dir} ({'random' if args.random else f'trained, loss {loss:.4f}'})")
 
 

@@ -16,8 +16,8 @@ VENV = ROOT / ".venv-vllm"
 class Server:
     """scripts/serve_tiny_vlm.sh on a free port, stopped on exit."""
 
-    def __init__(self, checkpoint: Path, log: Path):
-        self.port = free_port()
+    def __init__(self, checkpoint: Path, log: Path, port: int | None = None):
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}/v1"
         self.log = log
         self.process = subprocess.Popen([str(ROOT / "scripts" / "serve_tiny_vlm.sh"), str(checkpoint), str(self.port)],

@@ -31,13 +31,19 @@ def _make_checkpoint(venv: Path, folder: Path, *flags: str) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_vlm(vllm_venv, tmp_path_factory) -> Path:
-    """Trained for a few seconds to answer every page with one short, schema-valid page."""
+    """Trained for a few seconds to answer every page with one short, schema-valid page, whatever the prompt."""
     return _make_checkpoint(vllm_venv, tmp_path_factory.mktemp("tiny-vlm"))
 
 
 @pytest.fixture(scope="session")
 def tiny_random_vlm(vllm_venv, tmp_path_factory) -> Path:
     return _make_checkpoint(vllm_venv, tmp_path_factory.mktemp("tiny-random-vlm"), "--random")
+
+
+@pytest.fixture(scope="session")
+def tiny_python_vlm(vllm_venv, tmp_path_factory) -> Path:
+    """Trained to answer with the same page written as a Python dict: JSON no parser takes."""
+    return _make_checkpoint(vllm_venv, tmp_path_factory.mktemp("tiny-python-vlm"), "--python-answer")
 
 
 @pytest.fixture(scope="module")

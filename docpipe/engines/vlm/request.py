@@ -18,7 +18,7 @@ from docpipe.io.render import render_to_size
 SYSTEM_MESSAGE = "/no_think"
 TILE = 512  # Nemotron Nano VL (like InternVL) cuts images into 512x512 tiles
 
-JsonMode = Literal["structured_outputs", "response_format"]
+JsonMode = Literal["structured_outputs", "response_format", "none"]
 
 PAGE_PROMPT = (
     "Read this document page. Return JSON with the page's blocks in reading order "
@@ -101,7 +101,9 @@ def openai_kwargs(messages: list[dict], *, model: str, schema: dict, schema_name
         "model": model, "messages": messages, "max_tokens": max_tokens, "temperature": temperature,
         "logprobs": True,
     }
-    if json_mode == "structured_outputs":
+    if json_mode == "none":
+        kwargs["messages"] = schema_in_prompt(messages, schema)
+    elif json_mode == "structured_outputs":
         extra: dict = {"structured_outputs": {"json": schema}}
         if max_tiles:
             extra["mm_processor_kwargs"] = {"max_num_tiles": max_tiles}
@@ -111,6 +113,15 @@ def openai_kwargs(messages: list[dict], *, model: str, schema: dict, schema_name
             "type": "json_schema", "json_schema": {"name": schema_name, "schema": schema, "strict": True},
         }
     return kwargs
+
+
+def schema_in_prompt(messages: list[dict], schema: dict) -> list[dict]:
+    """The messages with the JSON schema appended to the user's text: for a server that constrains
+    nothing, the schema can only be asked for (the answer is then parsed and repaired, or retried)."""
+    *head, user = messages
+    parts = [dict(part) for part in user["content"]]
+    parts[-1]["text"] += f"\n\nAnswer with one JSON object only, valid under this JSON schema:\n{json.dumps(schema)}"
+    return [*head, {**user, "content": parts}]
 
 
 def ray_row(messages: list[dict], *, schema: dict, max_tokens: int, temperature: float,
