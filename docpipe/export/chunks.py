@@ -48,19 +48,20 @@ class _Builder:
     chunks: list[Chunk] = field(default_factory=list)
     path: list[tuple[int, str]] = field(default_factory=list)  # (level, heading text)
     atoms: list[_Atom] = field(default_factory=list)
-    lead: int = 0  # 1 while the chunk starts with its heading's line (which alone is no content)
+    lead: int = 0  # heading lines the chunk starts with (headings alone are no content)
 
     def text(self, extra: _Atom | None = None) -> str:
         atoms = self.atoms + ([extra] if extra else [])
         return "".join((a.joiner if i else "") + a.text for i, a in enumerate(atoms))
 
     def heading(self, level: int, text: str, boxes) -> None:
-        self.flush()
+        if len(self.atoms) > self.lead:  # headings with nothing under them yet stay with the next one
+            self.flush()
         while self.path and self.path[-1][0] >= level:
             self.path.pop()
         self.path.append((level, text))
         self.atoms.append(_Atom(text, boxes, "\n\n"))
-        self.lead = 1
+        self.lead += 1
 
     def add(self, atom: _Atom) -> None:
         if len(self.atoms) > self.lead and estimate_tokens(self.text(atom)) > self.max_tokens:
