@@ -17,8 +17,8 @@ import re
 
 from docpipe.export.html import table_fragment
 from docpipe.export.read import Document
-from docpipe.export.structure import Item, document_items
-from docpipe.records import Table
+from docpipe.export.structure import Item, document_items, page_items
+from docpipe.records import PageResult, Table
 
 _ALWAYS = re.compile(r"([\\`*\[\]<])")
 _UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")  # not between two letters or digits
@@ -138,3 +138,8 @@ def document_markdown(document: Document, keep_headers: bool = False) -> str:
     blocks = [comment(f"source: {row.source} doc_id: {row.doc_id} status: {row.status}")]
     blocks += [md for item in document_items(document, keep_headers) if (md := item_markdown(item))]
     return "\n\n".join(blocks) + "\n"
+
+
+def page_markdown(page: PageResult, keep_headers: bool = False) -> str:
+    """One page as the document's Markdown shows it, without the page marker (for page-level scoring)."""
+    return "\n\n".join(md for item in page_items(page, keep_headers) if (md := item_markdown(item))) + "\n"
