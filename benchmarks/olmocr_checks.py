@@ -1,6 +1,6 @@
 """olmOCR-bench style checks on the shared corpus: docpipe against pdfplumber and pymupdf4llm.
 
-    python benchmarks/olmocr_checks.py --corpus ../shared/corpus [--json out.json]
+    python benchmarks/olmocr_checks.py --corpus ../shared/corpus [--on text|markdown|both] [--json out.json]
 
 The corpus's `*.tests.jsonl` files (from olmOCR-bench, mostly human-verified) are
 unit tests on one page's text:
@@ -17,11 +17,17 @@ docpipe is scored twice: its whole page text, and its text without the blocks it
 classified as header or footer (olmOCR's convention is to leave those out, which is
 what the `absent` checks test). Each tool runs on exactly the same pages; a page that
 fails to extract gives empty text (every present/order check fails, absent passes).
+
+`--on markdown` scores docpipe's Markdown export instead (`docpipe export --format markdown`,
+page by page: headers and footers left out, tables as pipe tables or inline HTML, Markdown
+escapes in the text), as written and as a reader sees it (rendered by markdown-it-py, tags
+removed: `150\\.` reads `150.` again); `--on both` scores the page text and the Markdown.
 """
 
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import re
 import unicodedata
@@ -73,10 +79,11 @@ def check(test: dict, text: str) -> bool | None:
     return None  # math, baseline: not scored
 
 
-def _docpipe_pages(pdf: Path) -> tuple[dict[int, str], dict[int, str]]:
-    """{page: text} and {page: text without header/footer blocks}, through docpipe's router."""
+def _docpipe_pages(pdf: Path) -> tuple[dict[int, str], dict[int, str], dict[int, str]]:
+    """{page: text}, {page: text without header/footer blocks}, {page: Markdown export}, through docpipe's router."""
     from docpipe.config import RunConfig
     from docpipe.engines.ocr.tesseract import TesseractEngine
+    from docpipe.export.markdown import page_markdown
     from docpipe.io.probe import probe
     from docpipe.runner.pages import extract_unit
     from docpipe.runner.plan import split_units
@@ -84,13 +91,14 @@ def _docpipe_pages(pdf: Path) -> tuple[dict[int, str], dict[int, str]]:
     config = RunConfig(input=str(pdf), out="/tmp/unused")
     engine = TesseractEngine("eng")
     found = probe(str(pdf), config.limits)
-    whole, body = {}, {}
+    whole, body, markdown = {}, {}, {}
     for unit in split_units(found, 10_000):
         for page in extract_unit(unit, config, lambda: engine):
             whole[page.page] = page.text
             body[page.page] = "\n".join(b.text for b in page.blocks if b.kind not in ("header", "footer"))
+            markdown[page.page] = page_markdown(page)
     engine.close()
-    return whole, body
+    return whole, body, markdown
 
 
 def _pdfplumber_pages(pdf: Path) -> dict[int, str]:
@@ -115,6 +123,19 @@ def _strip_markdown(text: str) -> str:
     return text.replace("|", " ")
 
 
+_BLOCK_TAGS = re.compile(r"</?(p|h\d|li|ul|ol|tr|table|thead|tbody|blockquote|pre|section|figure)\b[^>]*>|<br\s*/?>")
+
+
+def _rendered(markdown: str) -> str:
+    """The text a Markdown reader shows: rendered to HTML (GFM tables on), then tags removed."""
+    from markdown_it import MarkdownIt
+
+    rendered = MarkdownIt("commonmark").enable("table").render(markdown)
+    rendered = _BLOCK_TAGS.sub("\n", rendered)
+    rendered = re.sub(r"</?t[dh]\b[^>]*>", " ", rendered)
+    return html.unescape(re.sub(r"<[^>]+>", "", rendered))
+
+
 def _safe(extract, pdf: Path) -> dict[int, str]:
     try:
         return extract(pdf)
@@ -126,9 +147,13 @@ def _safe(extract, pdf: Path) -> dict[int, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=Path("../shared/corpus"))
+    parser.add_argument("--on", choices=["text", "markdown", "both"], default="text",
+                        help="score docpipe's page text, its Markdown export, or both")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    tools = ["docpipe", "docpipe (no headers/footers)", "pdfplumber", "pymupdf4llm"]
+    mine = {"text": ["docpipe", "docpipe (no headers/footers)"],
+            "markdown": ["docpipe markdown", "docpipe markdown (rendered)"]}
+    tools = [t for on, names in mine.items() if args.on in (on, "both") for t in names] + ["pdfplumber", "pymupdf4llm"]
     passed: dict[str, dict[str, list[bool]]] = {t: defaultdict(list) for t in tools}
     per_file = []
     for tests_path in sorted(args.corpus.glob("*/*.tests.jsonl")):
@@ -136,8 +161,9 @@ def main() -> None:
         if not pdf.exists():
             continue
         tests = [json.loads(line) for line in tests_path.read_text().splitlines() if line.strip()]
-        whole, body = _docpipe_pages(pdf)
-        texts = {"docpipe": whole, "docpipe (no headers/footers)": body,
+        whole, body, markdown = _docpipe_pages(pdf)
+        texts = {"docpipe": whole, "docpipe (no headers/footers)": body, "docpipe markdown": markdown,
+                 "docpipe markdown (rendered)": {n: _rendered(md) for n, md in markdown.items()},
                  "pdfplumber": _safe(_pdfplumber_pages, pdf), "pymupdf4llm": _safe(_pymupdf4llm_pages, pdf)}
         row = {"file": f"{tests_path.parent.name}/{pdf.name}"}
         for tool in tools:

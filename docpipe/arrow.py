@@ -16,7 +16,7 @@ import pyarrow as pa
 from pydantic import BaseModel
 
 from docpipe.records import (
-    ArrowWidth, DocumentProbe, DocumentResult, ExtractionAnswer, ExtractionRequest, ExtractionRow, PageResult,
+    ArrowWidth, Chunk, DocumentProbe, DocumentResult, ExtractionAnswer, ExtractionRequest, ExtractionRow, PageResult,
     PageSummary, VlmAnswer, VlmStreamRow,
 )
 
@@ -70,6 +70,7 @@ def model_schema(model: type[BaseModel]) -> pa.Schema:
 # The output contract (schemas/*.arrow.json).
 PAGES_SCHEMA = model_schema(PageResult)
 DOCUMENTS_SCHEMA = model_schema(DocumentResult)
+CHUNKS_SCHEMA = model_schema(Chunk)
 # Rows between stages.
 PROBE_SCHEMA = model_schema(DocumentProbe)
 SUMMARY_SCHEMA = model_schema(PageSummary)
@@ -128,4 +129,5 @@ def dump_schemas() -> dict[str, str]:
     return {
         "pages.arrow.json": json.dumps(schema_to_json(PAGES_SCHEMA), indent=2) + "\n",
         "documents.arrow.json": json.dumps(schema_to_json(DOCUMENTS_SCHEMA), indent=2) + "\n",
+        "chunks.arrow.json": json.dumps(schema_to_json(CHUNKS_SCHEMA), indent=2) + "\n",
     }

@@ -1,4 +1,4 @@
-"""`docpipe run | eval | schema`: the command line."""
+"""`docpipe run | export | eval | schema`: the command line."""
 
 from __future__ import annotations
 
@@ -59,6 +59,8 @@ def run(
     page_timeout: float = _option(RunConfig, "page_timeout_s", "--page-timeout"),
     commit_every: float = _option(RunConfig, "commit_every_s", "--commit-every", min=0.1),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress line."),
+    chunks: bool = _option(RunConfig, "chunks", "--chunks"),
+    chunk_tokens: int = _option(RunConfig, "chunk_tokens", "--chunk-tokens"),
     vlm_url: Optional[str] = _option(VlmConfig, "url", "--vlm-url"),
     vlm_in_process: bool = typer.Option(
         False, "--vlm-in-process", help="Configure the in-process vLLM for --engine auto (pages without a usable "
@@ -97,7 +99,7 @@ def run(
         config = RunConfig(
             input=input, out=out, engine=engine, workers=workers, password=password, address=address,
             num_cpus=num_cpus, pages_per_unit=pages_per_task, save_images=save_images, progress=not quiet,
-            page_timeout_s=page_timeout, commit_every_s=commit_every,
+            page_timeout_s=page_timeout, commit_every_s=commit_every, chunks=chunks, chunk_tokens=chunk_tokens,
             ocr=OcrConfig(engine=ocr_engine, lang=ocr_lang, dpi=ocr_dpi,
                           reread=None if ocr_reread.lower() == "none" else ocr_reread),
             limits=Limits(max_pixels=max_pixels, max_pages=max_pages, max_file_bytes=int(max_file_mb * 2**20)),
@@ -136,11 +138,51 @@ def _print_summary(summary) -> None:
                  f"{summary.pages_failed} failed")
     if summary.extractions:
         lines.append(f"extractions: {summary.extractions} rows in {summary.out}/extractions")
+    if summary.chunks:
+        lines.append(f"chunks: {summary.chunks} written to {summary.out}/chunks")
     if summary.skipped:
         lines.append(f"resumed: {summary.skipped} documents already complete in the output were skipped")
     lines.append(f"wall time: {summary.wall_s:.1f} s; run {summary.run_id}")
     lines.append(f"output: {summary.out}/pages, {summary.out}/documents")
     typer.echo("\n".join(lines))
+
+
+EXPORT_FORMATS = ("markdown", "html", "json", "chunks")
+
+
+@app.command()
+def export(
+    out: str = typer.Argument(..., help="A docpipe output folder or URI (holding documents/ and pages/)."),
+    format: str = typer.Option("markdown", "--format", "-f", help="markdown | html | json: one file per "
+                               "document; chunks: DIR/chunks.parquet for retrieval."),
+    to: str = typer.Option(..., "--to", help="Folder or URI to write into."),
+    keep_headers: bool = typer.Option(False, "--keep-headers", help="Keep running headers and footers "
+                                      "(markdown, html)."),
+    max_tokens: int = _option(RunConfig, "chunk_tokens", "--max-tokens"),
+) -> None:
+    """Write OUT's documents as Markdown, HTML or JSON files, or as retrieval chunks (from the Parquet only)."""
+    from docpipe.errors import OutputError
+
+    if format not in EXPORT_FORMATS:
+        _fail(f"--format {format}: choose one of {', '.join(EXPORT_FORMATS)}")
+    try:
+        if format == "chunks":
+            from docpipe.export.chunk_files import EXPORT_NAME, export_chunks
+
+            n = export_chunks(out, to, max_tokens)
+            typer.echo(f"chunks: {n} written to {to.rstrip('/')}/{EXPORT_NAME}")
+            return
+        from docpipe.export.files import export_files
+
+        summary = export_files(out, to, format, keep_headers)
+    except OutputError as exc:
+        _fail(str(exc))
+    except (FileNotFoundError, OSError) as exc:
+        _fail(f"cannot read the output at {out}: {exc}")
+    for source, why in summary.skipped:
+        typer.echo(f"skipped (status error): {source}: {why}")
+    typer.echo(f"{format}: {len(summary.written)} files written to {to}, {len(summary.skipped)} documents "
+               "skipped (status error)")
 
 
 @app.command("eval")

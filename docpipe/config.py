@@ -101,6 +101,12 @@ class RunConfig(BaseModel):
         description="Seconds between commits of finished documents; a killed run keeps what was committed.",
     )
     progress: bool = Field(True, description="Print progress while the run goes.")
+    chunks: bool = Field(
+        False, description="Also write retrieval chunks of every committed document to OUT/chunks (once each).",
+    )
+    chunk_tokens: int = Field(
+        512, ge=16, description="Most estimated tokens per chunk (a table is kept whole, so it may hold more).",
+    )
     limits: Limits = Limits()
     render: RenderConfig = RenderConfig()
     ocr: OcrConfig = OcrConfig()

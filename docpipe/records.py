@@ -88,7 +88,7 @@ class _Record(BaseModel):
         return _clean(value)
 
 
-# ---------------------------------------------------------------- OUT/pages and OUT/documents
+# ---------------------------------------------------------------- OUT/pages, OUT/documents, OUT/chunks
 
 class Line(_Record):
     text: str
@@ -163,6 +163,25 @@ class DocumentResult(_Record):
     run_id: str
     docpipe_version: str
     elapsed_s: float = 0.0
+
+
+class ChunkBox(_Record):
+    page: Int32
+    bbox: BBox
+
+
+class Chunk(_Record):
+    """One row of OUT/chunks: a piece of one document for retrieval, cut along its structure."""
+
+    chunk_id: str = Field(description="doc_id:ordinal, stable for the same output and --max-tokens")
+    doc_id: str
+    source: str
+    ordinal: Int32 = Field(description="0-based position of the chunk in its document")
+    text: str = Field(description="Markdown: paragraphs, list items, a table as a pipe table")
+    heading: list[str] = Field(description="the path of headings above the chunk, outermost first")
+    pages: list[Int32] = Field(description="1-based pages the chunk's text is on")
+    boxes: list[ChunkBox] = Field(description="every line, block or table the chunk came from")
+    n_tokens: Int32 = Field(description="estimated tokens (docpipe.export.chunks.estimate_tokens)")
 
 
 # ---------------------------------------------------------------- rows between stages (not output)

@@ -1,6 +1,6 @@
 """The OUT layout, and Parquet writing on any pyarrow filesystem (local folder, s3://, gs://).
 
-OUT/pages, OUT/documents and OUT/extractions are Parquet datasets of part
+OUT/pages, OUT/documents, OUT/extractions and OUT/chunks are Parquet datasets of part
 files; OUT/images holds saved page images. Each file is written in
 OUT/_staging and then moved into place, so a reader (or a resumed run)
 never sees half a file, not even through a glob such as DuckDB's
@@ -27,6 +27,7 @@ from docpipe.io.storage import resolve_filesystem
 PAGES_DIR = "pages"
 DOCUMENTS_DIR = "documents"
 EXTRACTIONS_DIR = "extractions"
+CHUNKS_DIR = "chunks"
 IMAGES_DIR = "images"
 STAGING_DIR = "_staging"
 

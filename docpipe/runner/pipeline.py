@@ -6,6 +6,7 @@ discover (driver) -> preflight (every engine the run needs) -> Ray
      write Parquet parts; page summaries stream back to the driver
   -> documents rows committed as documents finish (`io.resume.Ledger`)
   -> --schema: extractions (`runner.extractions`)
+  -> --chunks: chunks of the committed documents that have none (`export.chunk_files`)
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from docpipe.config import RunConfig
 from docpipe.engines.registry import Registry, check_cluster
 from docpipe.engines.vlm.extraction import schema_name
 from docpipe.errors import Interrupted, OutputError, OutputLocked
+from docpipe.export.chunk_files import add_missing_chunks
 from docpipe.io.discover import discover
 from docpipe.io.lock import OutputLock
 from docpipe.io.parquet import prepare_output
@@ -42,6 +44,7 @@ class RunSummary:
     pages_by_engine: dict[str, int] = field(default_factory=dict)
     pages_failed: int = 0
     extractions: int = 0
+    chunks: int = 0  # chunks this run wrote to OUT/chunks (--chunks)
     skipped: int = 0  # documents already complete in OUT (an earlier run's)
     wall_s: float = 0.0
 
@@ -111,6 +114,12 @@ def _run_locked(config: RunConfig, files: list[str], run_id: str, progress: Prog
         if started_here:
             ray.shutdown()
     sweep(config.out, run_id, earlier.kept_parts)
+    if config.chunks:  # after the sweep: chunks read the pages exactly as a finished run leaves them
+        try:
+            summary.chunks = add_missing_chunks(config.out, run_id, config.chunk_tokens)
+        except OutputError as exc:
+            raise OutputError(f"{exc}. Every document is committed; run the same command again to write "
+                              "the chunks") from None
     for row in page_rows:
         if row["status"] == "ok":
             summary.pages_by_engine[row["engine"]] = summary.pages_by_engine.get(row["engine"], 0) + 1

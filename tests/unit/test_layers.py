@@ -40,6 +40,10 @@ def test_every_import_contract_is_kept():
     ("engines/ocr/page.py", "import tesserocr", "Only the Tesseract adapter imports tesserocr"),
     ("layout/glyphs.py", "import pymupdf", "layout/ is pure geometry"),
     ("engines/ocr/lines.py", "from docpipe.engines.ocr import page", "No import circles"),
+    ("export/chunks.py", "from docpipe.runner import plan", "Layers: nothing imports upward"),
+    ("engines/text/page.py", "from docpipe.export import read", "Layers: nothing imports upward"),
+    ("export/read.py", "import pymupdf", "export/ reads the Parquet output only"),
+    ("runner/plan.py", "import dominate", "Only export/ builds HTML"),
 ])
 def test_a_forbidden_import_breaks_its_contract(tmp_path, module, added, broken):
     shutil.copytree(PACKAGE, tmp_path / "docpipe", ignore=shutil.ignore_patterns("__pycache__"))
