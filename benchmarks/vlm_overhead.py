@@ -1,0 +1,193 @@
+"""How much of the vLLM engine docpipe keeps busy: its two VLM paths against the same requests sent straight.
+
+    .venv-vllm/bin/python benchmarks/vlm_overhead.py --model DIR [--pages 96] [--work /tmp/vlm_overhead]
+
+DIR is a checkpoint vLLM runs here (scripts/make_tiny_vlm.py DIR makes a tiny
+one). Four measurements, in one run, on the same generated one-page PDFs:
+
+- raw in process: `vllm.LLM.chat` on every page's request at once (the
+  messages, image, page schema under structured outputs, max_tokens and
+  logprobs docpipe sends), with the engine arguments docpipe gives it;
+- docpipe in process: `docpipe run --engine vlm --vlm-in-process`;
+- plain client: the same requests to `vllm serve` (scripts/serve_tiny_vlm.sh)
+  from a thread pool with docpipe's concurrency (`--vlm-concurrency`);
+- docpipe server: `docpipe run --engine vlm --vlm-url`, against that server.
+
+Each rate is a steady-state one: the pages of a large set less those of a
+small set, over the difference of their times, so that what every run pays
+once (Ray's start, the engine's load, the first compile) cancels out and what
+is left is pages per second while pages flow. The pages are rendered for one
+tile (`--max-tiles 1`): a tiny model sees 64x64 pixels whatever it is sent.
+The last line is `ratio=<docpipe in-process pages/s over raw pages/s>`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+MAX_TILES = 1
+
+
+def make_inputs(folder: Path, pages: int) -> list[Path]:
+    from support.scanmaker import text_page
+
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(pages):
+        path = folder / f"page{i:05d}.pdf"
+        if not path.exists():
+            text_page(columns=1 + i % 2)[0].save(path)
+        paths.append(path)
+    return paths
+
+
+def subset(paths: list[Path], folder: Path) -> Path:
+    """A folder of links to `paths`: the smaller set of a two-size measurement."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in paths:
+        link = folder / path.name
+        if not link.exists():
+            link.symlink_to(path)
+    return folder
+
+
+def page_requests(paths: list[Path]) -> list[list[dict]]:
+    """The chat messages docpipe sends for each page (first page of each file)."""
+    import pymupdf
+
+    from docpipe.engines.vlm.request import page_image
+    from docpipe.engines.vlm.tasks import page_messages
+
+    requests = []
+    for path in paths:
+        with pymupdf.open(path) as doc:
+            requests.append(page_messages({"image": page_image(doc[0], MAX_TILES), "hints": None}))
+    return requests
+
+
+def steady_rate(small: tuple[int, float], large: tuple[int, float]) -> float:
+    return (large[0] - small[0]) / (large[1] - small[1])
+
+
+def raw_in_process(model: str, paths: list[Path], small: int) -> float:
+    """`LLM.chat` on all requests at once, timed for the small and the large set in one engine."""
+    from vllm import LLM, SamplingParams
+    from vllm.sampling_params import StructuredOutputsParams
+
+    from docpipe.config import VlmConfig
+    from docpipe.engines.vlm.answer import page_json_schema
+    from docpipe.engines.vlm.inprocess import CPU_ENGINE_KWARGS, engine_kwargs
+
+    vlm = VlmConfig(model=model, max_tiles=MAX_TILES, max_model_len=8192)
+    llm = LLM(model=model, **engine_kwargs(vlm), **CPU_ENGINE_KWARGS)
+    params = SamplingParams(max_tokens=vlm.max_tokens, temperature=0.0, logprobs=1,
+                            structured_outputs=StructuredOutputsParams(json=json.dumps(page_json_schema())))
+    requests = page_requests(paths)
+    llm.chat(requests[:2], params, use_tqdm=False)  # warm-up
+    times = []
+    for n in (small, len(requests)):
+        started = time.perf_counter()
+        outputs = llm.chat(requests[:n], params, use_tqdm=False)
+        times.append((n, time.perf_counter() - started))
+        assert all(o.outputs[0].text for o in outputs)
+    return steady_rate(*times)
+
+
+def plain_client(url: str, model: str, paths: list[Path], small: int, concurrency: int) -> float:
+    """The same requests through the OpenAI client, `concurrency` in flight, as docpipe's server worker."""
+    from openai import OpenAI
+
+    from docpipe.engines.vlm.answer import page_json_schema
+    from docpipe.engines.vlm.request import openai_kwargs
+
+    client = OpenAI(base_url=url, api_key="none", timeout=600)
+    requests = [openai_kwargs(m, model=model, schema=page_json_schema(), schema_name="page", max_tokens=6144,
+                              temperature=0.0, json_mode="structured_outputs", max_tiles=MAX_TILES)
+                for m in page_requests(paths)]
+    with ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(lambda kw: client.chat.completions.create(**kw), requests[:2]))  # warm-up
+        times = []
+        for n in (small, len(requests)):
+            started = time.perf_counter()
+            list(pool.map(lambda kw: client.chat.completions.create(**kw), requests[:n]))
+            times.append((n, time.perf_counter() - started))
+    return steady_rate(*times)
+
+
+def docpipe_run(inputs: Path, out: Path, options: list[str]) -> float:
+    import shutil
+
+    shutil.rmtree(out, ignore_errors=True)
+    command = [str(Path(sys.executable).with_name("docpipe")), "run", str(inputs), "--out", str(out), "-q",
+               "--engine", "vlm", "--max-tiles", str(MAX_TILES), *options]
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    if done.returncode:
+        sys.exit(f"docpipe failed: {done.stderr[-2000:]}")
+    return wall
+
+
+def docpipe_rate(small_in: Path, large_in: Path, work: Path, options: list[str], small: int, large: int) -> float:
+    return steady_rate((small, docpipe_run(small_in, work / "out-small", options)),
+                       (large, docpipe_run(large_in, work / "out-large", options)))
+
+
+def serve(model: str, port: int, log: Path):
+    from support.vllm_cpu import Server
+
+    return Server(Path(model), log, port=port).wait_ready()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", required=True, help="a checkpoint folder (scripts/make_tiny_vlm.py DIR)")
+    parser.add_argument("--pages", type=int, default=96)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/vlm_overhead"))
+    parser.add_argument("--concurrency", type=int, default=8, help="requests in flight (docpipe's default)")
+    parser.add_argument("--raw-only", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    os.environ.setdefault("VLLM_CPU_OMP_THREADS_BIND", "nobind")
+    paths = make_inputs(args.work / "pages", args.pages)
+    small = args.pages // 4
+    if args.raw_only:  # in a process of its own, so that its engine is gone before docpipe's starts
+        print(json.dumps(raw_in_process(args.model, paths, small)))
+        return
+    small_in = subset(paths[:small], args.work / "small")
+    raw = subprocess.run([sys.executable, __file__, "--model", args.model, "--pages", str(args.pages),
+                          "--work", str(args.work), "--raw-only"], capture_output=True, text=True)
+    if raw.returncode:
+        sys.exit(f"raw vLLM failed: {raw.stderr[-2000:]}")
+    rates = {"raw vLLM LLM.chat (in process)": float(raw.stdout.strip().splitlines()[-1])}
+    rates["docpipe --vlm-in-process"] = docpipe_rate(
+        small_in, args.work / "pages", args.work, ["--vlm-in-process", "--model", args.model,
+                                                   "--max-model-len", "8192"], small, args.pages)
+    server = serve(args.model, 8471, args.work / "vllm.log")
+    try:
+        rates["plain OpenAI client (server)"] = plain_client(server.url, args.model, paths, small, args.concurrency)
+        rates["docpipe --vlm-url (server)"] = docpipe_rate(
+            small_in, args.work / "pages", args.work, ["--vlm-url", server.url, "--model", args.model,
+                                                       "--vlm-concurrency", str(args.concurrency)],
+            small, args.pages)
+    finally:
+        server.stop()
+    print(f"{args.pages} pages (steady state from {small} and {args.pages}), concurrency {args.concurrency}")
+    for name, rate in rates.items():
+        print(f"  {name:34s} {rate:7.2f} pages/s")
+    server_ratio = rates["docpipe --vlm-url (server)"] / rates["plain OpenAI client (server)"]
+    print(f"server_ratio={server_ratio:.2f}")
+    print(f"ratio={rates['docpipe --vlm-in-process'] / rates['raw vLLM LLM.chat (in process)']:.2f}")
+
+
+if __name__ == "__main__":
+    main()
