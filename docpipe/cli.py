@@ -1,4 +1,4 @@
-"""`docpipe run | eval | schema`: the command line."""
+"""`docpipe run | eval | view | schema`: the command line."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Optional
 import typer
 from pydantic import BaseModel
 
-from docpipe.config import Limits, OcrConfig, RenderConfig, RunConfig, VlmConfig
+from docpipe.config import Limits, OcrConfig, RenderConfig, RunConfig, ViewConfig, VlmConfig
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="PDFs and page images to Parquet, on Ray Data.")
@@ -163,6 +163,23 @@ def eval_(
     except (FileNotFoundError, OSError) as exc:
         _fail(f"cannot read the output at {out}: {exc}")
     typer.echo(json.dumps(result, indent=2) if json_output else format_report(result))
+
+
+@app.command()
+def view(
+    out: str = typer.Argument(..., help="A docpipe output folder or URI (holding documents/ and pages/)."),
+    to: Path = typer.Option(..., "--to", help="Folder to write the viewer into; open its index.html."),
+    dpi: int = _option(ViewConfig, "dpi"),
+    password: Optional[str] = _option(RunConfig, "password"),
+) -> None:
+    """A static page viewer of OUT: each page's image with its lines, blocks and table cells drawn over it."""
+    from docpipe.export.view import build_viewer
+
+    try:
+        summary = build_viewer(out, str(to), dpi=dpi, password=password)
+    except (FileNotFoundError, OSError) as exc:
+        _fail(f"cannot read the output at {out}: {exc}")
+    typer.echo(f"viewer: {summary.documents} documents, {summary.pages} pages; open {summary.index}")
 
 
 @app.command()

@@ -109,3 +109,11 @@ class RunConfig(BaseModel):
     def vlm_pages(self) -> bool:
         """Do pages go to the VLM in this run (all of them, or those without a usable text layer)?"""
         return self.vlm is not None and self.engine in ("auto", "vlm")
+
+
+class ViewConfig(BaseModel):
+    """`docpipe view`: the static page viewer."""
+
+    dpi: int = Field(
+        100, ge=36, le=600, description="DPI of page images rendered from the sources (pages the run did not "
+        "save with --save-images).")
