@@ -66,22 +66,26 @@ def _write_document(out: str, document: dict, pages: list[dict], target: Path, h
     try:
         shown = []
         for page in pages:
-            name, why = images.write(page)
-            shown.append(_page_entry(page, f"{folder}/{name}" if name else None, why))
+            image = images.write(page)
+            if "name" in image:
+                image["name"] = f"{folder}/{image['name']}"
+            shown.append(_page_entry(page, image))
     finally:
         images.close()
     data = {"document": {k: document.get(k) for k in DOCUMENT_FIELDS}, "pages": shown}
     _write_page(target / href, template, "document.js", data)
 
 
-def _page_entry(page: dict, image: Optional[str], image_error: Optional[str]) -> dict:
+def _page_entry(page: dict, image: dict) -> dict:
     def box(b):  # float32 in Parquet; six decimals are a thousandth of a pixel on any screen
         return [round(v, 6) for v in b]
 
     tables = [{"bbox": box(t["bbox"]), "n_rows": t["n_rows"], "n_cols": t["n_cols"],
                "cells": [{**c, "bbox": box(c["bbox"])} for c in t["cells"]]} for t in page["tables"] or []]
     return {
-        **{k: page.get(k) for k in PAGE_FIELDS}, "image": image, "image_error": image_error, "tables": tables,
+        **{k: page.get(k) for k in PAGE_FIELDS}, "tables": tables,
+        # the image's size lets the browser lay out a lazily loaded page (and its boxes) before it arrives
+        "image": image.get("name"), "image_size": image.get("size"), "image_error": image.get("error"),
         "lines": [{"text": ln["text"], "bbox": box(ln["bbox"]), "confidence": round(ln["confidence"], 3)}
                   for ln in page["lines"] or []],
         "blocks": [{"kind": b["kind"], "text": b["text"], "bbox": box(b["bbox"])} for b in page["blocks"] or []],

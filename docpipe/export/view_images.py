@@ -30,16 +30,19 @@ class PageImages:
         self.limits, self.password = Limits(), password
         self._source = None  # the opened PDF or image, once a page needs it
 
-    def write(self, page: dict) -> tuple[Optional[str], Optional[str]]:
-        """(file name in `folder`, None) for the page's image, or (None, why there is none)."""
+    def write(self, page: dict) -> dict:
+        """The page's image written into `folder`: {"name", "size": [w, h]}, or {"error": why there is none}."""
+        from PIL import Image
+
         try:
             data, extension = self._image(page)
+            size = list(Image.open(io.BytesIO(data)).size)  # the header only
         except Exception as exc:  # an unreadable source or page is shown as such, never stops the viewer
-            return None, f"no image: {type(exc).__name__}: {exc}"
+            return {"error": f"no image: {type(exc).__name__}: {exc}"}
         name = f"p{page['page']:05d}.{extension}"
         self.folder.mkdir(parents=True, exist_ok=True)
         (self.folder / name).write_bytes(data)
-        return name, None
+        return {"name": name, "size": size}
 
     def close(self) -> None:
         if self._source is not None and hasattr(self._source, "close"):

@@ -39,6 +39,7 @@
     if (page.image) {
       const image = el("img", "page-image");
       image.src = page.image;
+      [image.width, image.height] = page.image_size;  // laid out at its shape before it loads
       image.alt = `page ${page.page}`;
       image.loading = "lazy";
       frame.append(image);
@@ -122,7 +123,9 @@
       list.append(entry);
     }
     const pages = new Set(hits.map((h) => h.page)).size;
-    count.textContent = wanted === "" ? "" : hits.length ? `${hits.length} hits on ${pages} pages` : "no hits";
+    const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+    count.textContent = wanted === "" ? "" : hits.length ? `${plural(hits.length, "hit")} on ${plural(pages, "page")}`
+      : "no hits";
     list.hidden = hits.length === 0;
   }
 
@@ -138,7 +141,9 @@
   const hits = el("ol", "search-hits");
   hits.hidden = true;
   input.addEventListener("input", () => search(input.value, hits, count));
-  header.append(back, el("h1", null, doc.source), el("span", "status status-" + doc.status, doc.status),
+  const name = el("h1", null, doc.source.split("/").pop() || doc.source);
+  name.title = doc.source;
+  header.append(back, name, el("span", "status status-" + doc.status, doc.status),
                 layerSwitches(), input, count);
   const main = el("main", "document");
   for (const page of data.pages) main.append(pageSection(page));
