@@ -58,7 +58,8 @@ def run(
                                  default=Limits.model_fields["max_file_bytes"].default / 2**20),
     page_timeout: float = _option(RunConfig, "page_timeout_s", "--page-timeout"),
     commit_every: float = _option(RunConfig, "commit_every_s", "--commit-every", min=0.1),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress line."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or lines."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help=RunConfig.model_fields["verbose"].description),
     vlm_url: Optional[str] = _option(VlmConfig, "url", "--vlm-url"),
     vlm_in_process: bool = typer.Option(
         False, "--vlm-in-process", help="Configure the in-process vLLM for --engine auto (pages without a usable "
@@ -83,6 +84,7 @@ def run(
     from pydantic import ValidationError
 
     from docpipe.errors import RunError
+    from docpipe.runner.console import native_stderr_hidden
     from docpipe.runner.pipeline import run as run_pipeline
 
     try:
@@ -97,6 +99,7 @@ def run(
         config = RunConfig(
             input=input, out=out, engine=engine, workers=workers, password=password, address=address,
             num_cpus=num_cpus, pages_per_unit=pages_per_task, save_images=save_images, progress=not quiet,
+            verbose=verbose,
             page_timeout_s=page_timeout, commit_every_s=commit_every,
             ocr=OcrConfig(engine=ocr_engine, lang=ocr_lang, dpi=ocr_dpi,
                           reread=None if ocr_reread.lower() == "none" else ocr_reread),
@@ -113,7 +116,8 @@ def run(
         if shutil.which("pdftoppm") is None:
             _fail("--renderer poppler needs poppler-utils (apt-get install poppler-utils; brew install poppler)")
     try:
-        summary = run_pipeline(config)
+        with native_stderr_hidden(enabled=not verbose):  # Ray's C++ lines; its Python logs: runner.session
+            summary = run_pipeline(config)
     except RunError as exc:
         _fail(str(exc), getattr(exc, "exit_code", 2))
     except KeyboardInterrupt:  # before the run started (discovery, preflight): nothing to keep

@@ -100,6 +100,8 @@ class RunConfig(BaseModel):
         description="Seconds between commits of finished documents; a killed run keeps what was committed.",
     )
     progress: bool = Field(True, description="Print progress while the run goes.")
+    verbose: bool = Field(False, description="Show Ray's own logs and warnings and the workers' output (hidden by "
+                          "default; they are in Ray's session logs either way).")
     limits: Limits = Limits()
     render: RenderConfig = RenderConfig()
     ocr: OcrConfig = OcrConfig()

@@ -73,7 +73,7 @@ def _run_locked(config: RunConfig, files: list[str], run_id: str, progress: Prog
     try:
         import ray.data
 
-        configure_ray_data()
+        configure_ray_data(config.verbose)
         check_cluster(config, ray.cluster_resources().get("GPU", 0))
         earlier = recover(config.out)
         todo = [f for f in files if f not in earlier.sources]
