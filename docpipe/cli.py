@@ -1,4 +1,4 @@
-"""`docpipe run | export | eval | schema`: the command line."""
+"""`docpipe run | export | view | eval | schema`: the command line."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Optional
 import typer
 from pydantic import BaseModel
 
-from docpipe.config import Limits, OcrConfig, RenderConfig, RunConfig, VlmConfig
+from docpipe.config import Limits, OcrConfig, RenderConfig, RunConfig, ViewConfig, VlmConfig
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="PDFs and page images to Parquet, on Ray Data.")
@@ -58,7 +58,8 @@ def run(
                                  default=Limits.model_fields["max_file_bytes"].default / 2**20),
     page_timeout: float = _option(RunConfig, "page_timeout_s", "--page-timeout"),
     commit_every: float = _option(RunConfig, "commit_every_s", "--commit-every", min=0.1),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress line."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or lines."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help=RunConfig.model_fields["verbose"].description),
     chunks: bool = _option(RunConfig, "chunks", "--chunks"),
     chunk_tokens: int = _option(RunConfig, "chunk_tokens", "--chunk-tokens"),
     vlm_url: Optional[str] = _option(VlmConfig, "url", "--vlm-url"),
@@ -85,6 +86,7 @@ def run(
     from pydantic import ValidationError
 
     from docpipe.errors import RunError
+    from docpipe.runner.console import native_stderr_hidden
     from docpipe.runner.pipeline import run as run_pipeline
 
     try:
@@ -99,7 +101,8 @@ def run(
         config = RunConfig(
             input=input, out=out, engine=engine, workers=workers, password=password, address=address,
             num_cpus=num_cpus, pages_per_unit=pages_per_task, save_images=save_images, progress=not quiet,
-            page_timeout_s=page_timeout, commit_every_s=commit_every, chunks=chunks, chunk_tokens=chunk_tokens,
+            verbose=verbose, page_timeout_s=page_timeout, commit_every_s=commit_every, chunks=chunks,
+            chunk_tokens=chunk_tokens,
             ocr=OcrConfig(engine=ocr_engine, lang=ocr_lang, dpi=ocr_dpi,
                           reread=None if ocr_reread.lower() == "none" else ocr_reread),
             limits=Limits(max_pixels=max_pixels, max_pages=max_pages, max_file_bytes=int(max_file_mb * 2**20)),
@@ -115,7 +118,8 @@ def run(
         if shutil.which("pdftoppm") is None:
             _fail("--renderer poppler needs poppler-utils (apt-get install poppler-utils; brew install poppler)")
     try:
-        summary = run_pipeline(config)
+        with native_stderr_hidden(enabled=not verbose):  # Ray's C++ lines; its Python logs: runner.session
+            summary = run_pipeline(config)
     except RunError as exc:
         _fail(str(exc), getattr(exc, "exit_code", 2))
     except KeyboardInterrupt:  # before the run started (discovery, preflight): nothing to keep
@@ -205,6 +209,23 @@ def eval_(
     except (FileNotFoundError, OSError) as exc:
         _fail(f"cannot read the output at {out}: {exc}")
     typer.echo(json.dumps(result, indent=2) if json_output else format_report(result))
+
+
+@app.command()
+def view(
+    out: str = typer.Argument(..., help="A docpipe output folder or URI (holding documents/ and pages/)."),
+    to: Path = typer.Option(..., "--to", help="Folder to write the viewer into; open its index.html."),
+    dpi: int = _option(ViewConfig, "dpi"),
+    password: Optional[str] = _option(RunConfig, "password"),
+) -> None:
+    """A static page viewer of OUT: each page's image with its lines, blocks and table cells drawn over it."""
+    from docpipe.export.view import build_viewer
+
+    try:
+        summary = build_viewer(out, str(to), dpi=dpi, password=password)
+    except (FileNotFoundError, OSError) as exc:
+        _fail(f"cannot read the output at {out}: {exc}")
+    typer.echo(f"viewer: {summary.documents} documents, {summary.pages} pages; open {summary.index}")
 
 
 @app.command()

@@ -107,6 +107,8 @@ class RunConfig(BaseModel):
     chunk_tokens: int = Field(
         512, ge=16, description="Most estimated tokens per chunk (a table is kept whole, so it may hold more).",
     )
+    verbose: bool = Field(False, description="Show Ray's own logs and warnings and the workers' output (hidden by "
+                          "default; they are in Ray's session logs either way).")
     limits: Limits = Limits()
     render: RenderConfig = RenderConfig()
     ocr: OcrConfig = OcrConfig()
@@ -116,3 +118,11 @@ class RunConfig(BaseModel):
     def vlm_pages(self) -> bool:
         """Do pages go to the VLM in this run (all of them, or those without a usable text layer)?"""
         return self.vlm is not None and self.engine in ("auto", "vlm")
+
+
+class ViewConfig(BaseModel):
+    """`docpipe view`: the static page viewer."""
+
+    dpi: int = Field(
+        100, ge=36, le=600, description="DPI of page images rendered from the sources (pages the run did not "
+        "save with --save-images).")

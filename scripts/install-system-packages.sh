@@ -5,6 +5,8 @@
 #   tesseract-ocr-script-latn  Tesseract's Latin-script model: re-reads the words eng reads unsure
 #                      (accented letters, dashes, superscripts; docpipe's --ocr-reread, default Latin)
 #   poppler-utils      the optional `--renderer poppler` (pdf2image calls pdftoppm)
+#   chromium, chromium-driver  headless Chromium and its matching WebDriver, for the test of the static
+#                      page viewer (`docpipe view`) in a real browser (tests/integration/test_viewer.py)
 # More OCR languages: DOCPIPE_OCR_LANGS="deu fra" ./scripts/install-system-packages.sh
 # Debian/Ubuntu through apt, macOS through Homebrew; skipped when already present.
 set -euo pipefail
@@ -16,6 +18,8 @@ tessdata_has() {  # is LANG.traineddata where tesseract looks?
 need=()
 command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
 command -v tesseract >/dev/null 2>&1 || need+=(tesseract-ocr)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 if ! command -v tesseract >/dev/null 2>&1 || ! tessdata_has osd; then need+=(tesseract-ocr-osd); fi
 if ! command -v tesseract >/dev/null 2>&1 || ! tessdata_has Latin; then need+=(tesseract-ocr-script-latn); fi
 for lang in ${DOCPIPE_OCR_LANGS:-}; do
@@ -30,6 +34,7 @@ if command -v apt-get >/dev/null 2>&1; then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 elif command -v brew >/dev/null 2>&1; then
     # Homebrew's tesseract carries eng and osd; tesseract-lang carries the rest, Latin among them.
+    # No Homebrew Chromium at /usr/bin: the viewer's browser test is skipped there, saying why.
     brew install poppler tesseract tesseract-lang
 else
     echo "docpipe setup: please install: ${need[*]} (no apt-get or brew found)" >&2

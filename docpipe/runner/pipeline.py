@@ -76,14 +76,15 @@ def _run_locked(config: RunConfig, files: list[str], run_id: str, progress: Prog
     try:
         import ray.data
 
-        configure_ray_data()
+        configure_ray_data(config.verbose)
         check_cluster(config, ray.cluster_resources().get("GPU", 0))
         earlier = recover(config.out)
         todo = [f for f in files if f not in earlier.sources]
         summary.skipped = len(files) - len(todo)
         ledger = Ledger(config.out, run_id, config.commit_every_s, lambda ps, rows: document_rows(ps, rows, run_id))
         probes = ledger.plan(_probe_all(ray, todo, config.model_dump()), earlier)
-        progress.start(documents=len(todo), pages=sum(p.n_pages or 0 for p in probes))
+        progress.start(documents=len(todo), pages=sum(p.n_pages or 0 for p in probes),
+                       pages_of={p.doc_id: p.n_pages or 0 for p in probes})
         pages_per_task = config.pages_per_unit or task_pages(probe_cost(probes), ray.cluster_resources().get("CPU", 1))
         units = [u for p in probes for u in split_units(p, pages_per_task)]
 
@@ -111,6 +112,7 @@ def _run_locked(config: RunConfig, files: list[str], run_id: str, progress: Prog
     except ray.exceptions.RayError as exc:
         raise Interrupted(_ended_early(f"Ray failed: {exc}", config, earlier, ledger), 2) from None
     finally:
+        progress.stop()  # a run that ends early leaves no live bar over its message
         if started_here:
             ray.shutdown()
     sweep(config.out, run_id, earlier.kept_parts)

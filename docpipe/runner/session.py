@@ -19,19 +19,23 @@ def init_ray(config: RunConfig):
 
     if ray.is_initialized():
         return ray, False
+    # Quiet unless --verbose: ERROR for Ray's Python loggers also hides the notices ray.init
+    # itself logs at WARNING (token authentication enabled by default); log_to_driver=False
+    # keeps the workers' stdout/stderr in their log files instead of echoing it here.
+    # (Ray's C++ messages of this process are another matter: runner.console.)
+    quiet = {"logging_level": logging.INFO if config.verbose else logging.ERROR, "log_to_driver": config.verbose}
     if config.address:
-        ray.init(address=config.address, logging_level=logging.WARNING, log_to_driver=False)
+        ray.init(address=config.address, **quiet)
     else:
-        ray.init(num_cpus=config.num_cpus, include_dashboard=False,
-                 logging_level=logging.WARNING, log_to_driver=False)
+        ray.init(num_cpus=config.num_cpus, include_dashboard=False, **quiet)
     return ray, True
 
 
-def configure_ray_data() -> None:
+def configure_ray_data(verbose: bool = False) -> None:
     """Ray Data settings of a docpipe run (this driver's DataContext)."""
     from ray.data import DataContext
 
-    logging.getLogger("ray.data").setLevel(logging.ERROR)
+    logging.getLogger("ray.data").setLevel(logging.INFO if verbose else logging.ERROR)
     context = DataContext.get_current()
     # docpipe prints its own progress line; Ray's bars would interleave with it.
     context.enable_progress_bars = False

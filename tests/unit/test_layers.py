@@ -37,6 +37,7 @@ def test_every_import_contract_is_kept():
 @pytest.mark.parametrize("module, added, broken", [
     ("layout/boxes.py", "from docpipe.runner import plan", "Layers: nothing imports upward"),
     ("io/storage.py", "import ray", "Only runner/ imports ray"),
+    ("export/view.py", "from docpipe.runner import session", "Layers: nothing imports upward"),
     ("engines/ocr/page.py", "import tesserocr", "Only the Tesseract adapter imports tesserocr"),
     ("layout/glyphs.py", "import pymupdf", "layout/ is pure geometry"),
     ("engines/ocr/lines.py", "from docpipe.engines.ocr import page", "No import circles"),
