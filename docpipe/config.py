@@ -89,7 +89,8 @@ class RunConfig(BaseModel):
     )
     save_images: bool = Field(False, description="Write page images beside the Parquet.")
     address: Optional[str] = Field(None, description="Ray cluster address to join (default: start a local Ray).")
-    num_cpus: Optional[int] = Field(None, description="CPUs for the local Ray (default: all).")
+    num_cpus: Optional[int] = Field(None, description="CPUs for a local Ray of this run's own (default: join the "
+                                    "Ray running on this machine, if any, else start one with all CPUs).")
     workers: Optional[int] = Field(
         None, ge=1, description="Page workers, one engine and one CPU each (default: one per CPU).",
     )

@@ -14,7 +14,14 @@ TASK_RETRIES = 2
 
 
 def init_ray(config: RunConfig):
-    """Ray for this run: the cluster at --address, a local one, or the one already up (then left up)."""
+    """Ray for this run, and whether this call connected it (the caller then disconnects).
+
+    --address: that cluster. --num-cpus: a Ray of this run's own with that many
+    CPUs, even beside a running one (Ray refuses a CPU count when it joins).
+    Neither: the Ray already running on this machine (`ray start --head`), whose
+    processes are up and warm, else a new local one. A Ray this process already
+    has (a caller's ray.init) is used as it is.
+    """
     import ray
 
     if ray.is_initialized():
@@ -26,8 +33,10 @@ def init_ray(config: RunConfig):
     quiet = {"logging_level": logging.INFO if config.verbose else logging.ERROR, "log_to_driver": config.verbose}
     if config.address:
         ray.init(address=config.address, **quiet)
-    else:
-        ray.init(num_cpus=config.num_cpus, include_dashboard=False, **quiet)
+    elif config.num_cpus is not None:
+        ray.init(address="local", num_cpus=config.num_cpus, include_dashboard=False, **quiet)
+    else:  # Ray's own default: join the machine's running Ray (its latest `ray start`), else start one
+        ray.init(include_dashboard=False, **quiet)
     return ray, True
 
 

@@ -66,7 +66,7 @@ def test_a_second_run_on_the_same_out_is_refused_and_the_first_completes_once(tm
                            "not_ok": 0, "pages_not_ok": 0}
     _only_parts(out)
     again = subprocess.run(_command(folder, out), capture_output=True, text=True, timeout=600)
-    assert again.returncode == 0 and "60 documents already complete" in again.stdout, again.stderr
+    assert again.returncode == 0 and "60 documents already complete" in again.stdout, again.stdout + again.stderr
 
 
 @pytest.mark.parametrize("sent, code, said", [(signal.SIGTERM, 143, "stopped by SIGTERM"),
