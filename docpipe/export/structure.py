@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from docpipe.export.read import Document
+from docpipe.layout.boxes import overlap_fraction
 from docpipe.records import Block, PageResult, Table
 
 MARGINS = ("header", "footer")
@@ -108,18 +109,9 @@ def _split_bullets(item: Item) -> list[Item]:
             Item("list", item.page, "\n".join(texts[start:]), lines[start:] if lines else item.lines)]
 
 
-def _overlap(a: list[float], b: list[float]) -> float:
-    """Intersection over the smaller box: a table block and its table may differ a little in size."""
-    w = min(a[2], b[2]) - max(a[0], b[0])
-    h = min(a[3], b[3]) - max(a[1], b[1])
-    if w <= 0 or h <= 0:
-        return 0.0
-    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
-    return w * h / smaller if smaller > 0 else 0.0
-
-
 def _claim_table(block: Block, unclaimed: list[Table]) -> Optional[Table]:
-    scored = [(_overlap(block.bbox, t.bbox), i) for i, t in enumerate(unclaimed)]
+    # Over the smaller box: a table block and its table may differ a little in size.
+    scored = [(overlap_fraction(block.bbox, t.bbox), i) for i, t in enumerate(unclaimed)]
     best = max(scored, default=(0.0, -1))
     if best[0] < 0.5 or not unclaimed[best[1]].cells:
         return None

@@ -47,6 +47,16 @@ def inputs_with_a_dense_page(inputs, tmp_path_factory) -> Path:
     return folder
 
 
+def _run_served(venv: Path, checkpoint: Path, inputs: Path, out: Path, *options: str) -> subprocess.CompletedProcess:
+    """docpipe against a `vllm serve` of `checkpoint` of its own, stopped after the run."""
+    server = Server(checkpoint, out.with_name("vllm.log")).wait_ready()
+    try:
+        return _run(venv, inputs, out, "--engine", "vlm", "--vlm-url", server.url, "--model", str(checkpoint),
+                    *options)
+    finally:
+        server.stop()
+
+
 def _pages(out: Path) -> dict:
     """(file name, page) -> the page's columns, and `part`: the name of the file that holds it."""
     rows = duckdb.sql(f"select source, page, engine, status, error, text, lines, filename from "
@@ -139,13 +149,8 @@ def test_answers_cut_off_at_max_tokens_are_retried_then_kept_or_replaced_with_th
 
 
 def test_a_random_model_falls_back_with_the_reason(vllm_venv, tiny_random_vlm, inputs, tmp_path):
-    server = Server(tiny_random_vlm, tmp_path / "vllm.log").wait_ready()
-    try:
-        out = tmp_path / "out"
-        result = _run(vllm_venv, inputs, out, "--engine", "vlm", "--vlm-url", server.url,
-                      "--model", str(tiny_random_vlm), "--max-tokens", "64", "--vlm-attempts", "2")
-    finally:
-        server.stop()
+    out = tmp_path / "out"
+    result = _run_served(vllm_venv, tiny_random_vlm, inputs, out, "--max-tokens", "64", "--vlm-attempts", "2")
     assert result.returncode == 0, result.stderr[-3000:]
     pages = _pages(out)
     assert set(pages) == PAGES
@@ -174,13 +179,8 @@ def test_schema_extraction_writes_one_row_per_file(vllm_venv, served_tiny_vlm, t
 def test_malformed_json_is_retried_then_replaced_with_the_reason(vllm_venv, tiny_python_vlm, inputs, tmp_path):
     # A server that constrains nothing (--vlm-json-mode none: the schema is only asked for in the
     # prompt), and a model that answers with a Python dict: no parser or repair makes that JSON.
-    server = Server(tiny_python_vlm, tmp_path / "vllm.log").wait_ready()
-    try:
-        out = tmp_path / "out"
-        result = _run(vllm_venv, inputs, out, "--engine", "vlm", "--vlm-url", server.url,
-                      "--model", str(tiny_python_vlm), "--vlm-json-mode", "none", "--vlm-attempts", "2")
-    finally:
-        server.stop()
+    out = tmp_path / "out"
+    result = _run_served(vllm_venv, tiny_python_vlm, inputs, out, "--vlm-json-mode", "none", "--vlm-attempts", "2")
     assert result.returncode == 0, result.stderr[-3000:]
     assert _documents(out) == READ_DOCUMENTS
     pages = _pages(out)
