@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sys
 from pathlib import Path
@@ -141,8 +142,12 @@ def pages(n: int):
         yield image
 
 
+CONVERGED, SETTLED_STEPS = 0.01, 20  # stop once this many steps in a row are below this loss
+
+
 def train(model, processor, steps: int, python_answer: bool) -> float:
-    """Teach the model the one answer, whatever the page and prompt; returns the last loss."""
+    """Teach the model the one answer, whatever the page and prompt, in at most `steps` steps;
+    returns the highest loss of the last SETTLED_STEPS steps."""
     import torch
 
     tokenizer = processor.tokenizer
@@ -157,7 +162,7 @@ def train(model, processor, steps: int, python_answer: bool) -> float:
     # token 0, which the grammar rejects): a lower rate and clipped gradients.
     optimizer = torch.optim.AdamW(model.parameters(), lr=1.5e-3)
     model.train()
-    loss = float("nan")
+    recent: list[float] = []
     for image in pages(steps):
         inputs = processor(text=chat(next(prompts)), images=image, return_tensors="pt")
         ids = torch.cat([inputs["input_ids"], torch.tensor([target])], dim=1)
@@ -169,9 +174,11 @@ def train(model, processor, steps: int, python_answer: bool) -> float:
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
         optimizer.zero_grad()
-        loss = out.loss.item()
+        recent = [*recent[-(SETTLED_STEPS - 1):], out.loss.item()]
+        if len(recent) == SETTLED_STEPS and max(recent) < CONVERGED:
+            break
     model.eval()
-    return loss
+    return max(recent) if recent else float("nan")
 
 
 def save_for_vllm(model, folder: Path) -> None:
@@ -195,17 +202,22 @@ def main() -> None:
     kind = ap.add_mutually_exclusive_group()
     kind.add_argument("--random", action="store_true", help="leave the weights random (no training)")
     kind.add_argument("--python-answer", action="store_true", help="answer as a Python dict, not JSON")
-    ap.add_argument("--steps", type=int, default=300, help="training steps (default 300: seconds on a CPU)")
+    ap.add_argument("--steps", type=int, default=800, help="most training steps (it stops once it has learnt)")
     args = ap.parse_args()
     import torch
 
+    # Under OMP_THREAD_LIMIT below torch's own thread count (docpipe's OCR workers set it to 1, and
+    # a test process may inherit that), torch's CPU kernels gave NaN: use no more threads than the limit.
+    limit = os.environ.get("OMP_THREAD_LIMIT", "")
+    if limit.isdigit() and int(limit) > 0:
+        torch.set_num_threads(min(torch.get_num_threads(), int(limit)))
     torch.manual_seed(0)
     tokenizer = build_tokenizer()
     processor = build_processor(tokenizer)
     model = build_model(tokenizer)
     loss = None if args.random else train(model, processor, args.steps, args.python_answer)
     if loss is not None and not loss < 0.05:  # NaN compares false too
-        sys.exit(f"training did not converge (last loss {loss}); nothing written: try more --steps")
+        sys.exit(f"training did not converge (loss {loss} over the last steps); nothing written: try more --steps")
     args.dir.mkdir(parents=True, exist_ok=True)
     save_for_vllm(model, args.dir)
     processor.save_pretrained(args.dir)

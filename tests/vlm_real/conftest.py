@@ -24,8 +24,9 @@ def vllm_venv() -> Path:
 
 
 def _make_checkpoint(venv: Path, folder: Path, *flags: str) -> Path:
-    subprocess.run([str(venv / "bin" / "python"), str(ROOT / "scripts" / "make_tiny_vlm.py"), str(folder), *flags],
-                   check=True, capture_output=True, timeout=600)
+    made = subprocess.run([str(venv / "bin" / "python"), str(ROOT / "scripts" / "make_tiny_vlm.py"), str(folder),
+                           *flags], capture_output=True, text=True, timeout=600)
+    assert made.returncode == 0, f"make_tiny_vlm.py {' '.join(flags)} failed:\n{made.stdout[-2000:]}{made.stderr[-4000:]}"
     return folder
 
 
