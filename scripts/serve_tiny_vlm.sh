@@ -18,6 +18,9 @@ if [ ! -x "$python" ]; then
     exit 2
 fi
 export VLLM_CPU_OMP_THREADS_BIND=${VLLM_CPU_OMP_THREADS_BIND:-nobind}
+# An inherited OMP_THREAD_LIMIT below torch's thread count (docpipe's OCR workers set 1) hung the
+# CPU engine in its first forward pass: the engine chooses its own threads.
+unset OMP_THREAD_LIMIT
 # The server's module, not the `vllm serve` command: vllm-cpu 0.29.0's command asks
 # importlib.metadata for the version of a distribution named "vllm", which is not installed.
 exec "$python" -W ignore::DeprecationWarning -m vllm.entrypoints.openai.api_server --model "$1" --host 127.0.0.1 --port "$2" --enforce-eager --max-model-len 8192 \

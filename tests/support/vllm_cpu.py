@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 import urllib.request
@@ -13,6 +14,13 @@ ROOT = Path(__file__).resolve().parents[2]
 VENV = ROOT / ".venv-vllm"
 
 
+def clean_env() -> dict:
+    """This process's environment without what in-process engines of earlier tests left in it:
+    OMP_THREAD_LIMIT=1 (set by docpipe's OCR worker engines) made torch train the tiny model to NaN
+    and hung vLLM's CPU engine."""
+    return {k: v for k, v in os.environ.items() if k != "OMP_THREAD_LIMIT"}
+
+
 class Server:
     """scripts/serve_tiny_vlm.sh on a free port, stopped on exit."""
 
@@ -21,7 +29,7 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}/v1"
         self.log = log
         self.process = subprocess.Popen([str(ROOT / "scripts" / "serve_tiny_vlm.sh"), str(checkpoint), str(self.port)],
-                                        stdout=log.open("w"), stderr=subprocess.STDOUT)
+                                        stdout=log.open("w"), stderr=subprocess.STDOUT, env=clean_env())
 
     def wait_ready(self, timeout: float = 300) -> "Server":
         deadline = time.monotonic() + timeout

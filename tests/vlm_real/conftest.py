@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from support.vllm_cpu import ROOT, VENV, Server
+from support.vllm_cpu import ROOT, VENV, Server, clean_env
 
 
 @pytest.fixture(scope="session")
@@ -25,7 +25,7 @@ def vllm_venv() -> Path:
 
 def _make_checkpoint(venv: Path, folder: Path, *flags: str) -> Path:
     made = subprocess.run([str(venv / "bin" / "python"), str(ROOT / "scripts" / "make_tiny_vlm.py"), str(folder),
-                           *flags], capture_output=True, text=True, timeout=600)
+                           *flags], capture_output=True, text=True, timeout=600, env=clean_env())
     assert made.returncode == 0, f"make_tiny_vlm.py {' '.join(flags)} failed:\n{made.stdout[-2000:]}{made.stderr[-4000:]}"
     return folder
 

@@ -11,7 +11,7 @@ import duckdb
 import pymupdf
 import pytest
 
-from support.vllm_cpu import ROOT, Server
+from support.vllm_cpu import ROOT, Server, clean_env
 
 INPUTS = ("single_column.pdf", "scan.png", "corrupt.pdf")  # 2 + 1 pages, and a file with none
 PAGES = {("single_column.pdf", 1), ("single_column.pdf", 2), ("scan.png", 1)}
@@ -29,7 +29,7 @@ def inputs(sample_dir, tmp_path_factory) -> Path:
 def _run(venv: Path, inputs: Path, out: Path, *options: str, timeout: float = 900) -> subprocess.CompletedProcess:
     command = [str(venv / "bin" / "docpipe"), "run", str(inputs), "--out", str(out), "--num-cpus", "2", "--quiet",
                *options]
-    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=ROOT, env=clean_env())
 
 
 @pytest.fixture(scope="module")
