@@ -207,8 +207,8 @@ def main() -> None:
     args = ap.parse_args()
     import torch
 
-    # Under OMP_THREAD_LIMIT below torch's own thread count (docpipe's OCR workers set it to 1, and
-    # a test process may inherit that), torch's CPU kernels gave NaN: use no more threads than the limit.
+    # Under OMP_THREAD_LIMIT below torch's own thread count (a shell or CI may set it to 1),
+    # torch's CPU kernels gave NaN: use no more threads than the limit.
     limit = os.environ.get("OMP_THREAD_LIMIT", "")
     if limit.isdigit() and int(limit) > 0:
         torch.set_num_threads(min(torch.get_num_threads(), int(limit)))

@@ -18,7 +18,7 @@ if [ ! -x "$python" ]; then
     exit 2
 fi
 export VLLM_CPU_OMP_THREADS_BIND=${VLLM_CPU_OMP_THREADS_BIND:-nobind}
-# An inherited OMP_THREAD_LIMIT below torch's thread count (docpipe's OCR workers set 1) hung the
+# An inherited OMP_THREAD_LIMIT below torch's thread count (1, from a shell or CI) hung the
 # CPU engine in its first forward pass: the engine chooses its own threads.
 unset OMP_THREAD_LIMIT
 # The server's module, not the `vllm serve` command: vllm-cpu 0.29.0's command asks

@@ -11,7 +11,6 @@ first needed, so the registry itself loads no engine library.
 from __future__ import annotations
 
 import importlib
-import os
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Callable, Generic, Optional, TypeVar
@@ -82,11 +81,13 @@ class Registry:
             _preflight_vlm(config.vlm)
 
     def worker_engines(self, config: RunConfig) -> WorkerEngines:
-        """The engines of one worker, loaded on first use: the one place worker-side engine state is made."""
-        # One CPU per worker: an OCR library built with OpenMP must not start threads that fight the
-        # other workers (set before the library loads; a Ray runtime_env would do the same but costs
-        # seconds of worker start-up).
-        os.environ["OMP_THREAD_LIMIT"] = "1"
+        """The engines of one worker, loaded on first use: the one place worker-side engine state is made.
+
+        Each engine runs one thread, so one worker per CPU: tesserocr's wheel is built without
+        OpenMP, and Ray gives every worker OMP_NUM_THREADS equal to its CPUs for libraries that
+        have it. (This used to set OMP_THREAD_LIMIT in the process environment, which changed
+        nothing for Tesseract and leaked into whatever the calling process started next.)
+        """
         ocr = None
         if config.engine != "text":
             module = self.recognizer(config.ocr.engine)

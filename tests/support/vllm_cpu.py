@@ -15,9 +15,8 @@ VENV = ROOT / ".venv-vllm"
 
 
 def clean_env() -> dict:
-    """This process's environment without what in-process engines of earlier tests left in it:
-    OMP_THREAD_LIMIT=1 (set by docpipe's OCR worker engines) made torch train the tiny model to NaN
-    and hung vLLM's CPU engine."""
+    """This process's environment without an OMP_THREAD_LIMIT it may have inherited: a limit of 1
+    made torch train the tiny model to NaN and hung vLLM's CPU engine."""
     return {k: v for k, v in os.environ.items() if k != "OMP_THREAD_LIMIT"}
 
 
