@@ -11,7 +11,8 @@ page), fewer pages because OCR takes ~2 s a page.
 
 Each document is run alone through docpipe's pipeline (`pipeline.run`, a fresh local Ray with
 --workers page workers, default page ranges), in this process. A sampler thread finds the
-Ray worker processes running docpipe's PageWorker (process title `ray::…PageWorker…`, among
+Ray worker processes running docpipe's page stage (process title `ray::MapBatches(extract_bundles)`
+for born-digital runs, `ray::…PageWorker…` for runs with scans, among
 the descendants of this process, i.e. of this run's Ray) and
 reads their RSS and USS (psutil memory_full_info; USS = memory private to the process, RSS
 also counts shared libraries and object-store pages it touched) every 0.1 s. Reported per
@@ -86,7 +87,7 @@ def scanned(pages: list[tuple[Path, int]], n: int, path: Path) -> Path:
 
 
 class WorkerSampler(threading.Thread):
-    """Peak RSS / USS of every PageWorker process seen while a run lasts."""
+    """Peak RSS / USS of every page stage process seen while a run lasts."""
 
     def __init__(self):
         super().__init__(daemon=True)
@@ -97,13 +98,14 @@ class WorkerSampler(threading.Thread):
         procs: dict[int, psutil.Process] = {}
         while not self.stop.is_set():
             # Only this run's Ray (started by this process): other people's docpipe runs on the
-            # same machine have PageWorker processes too.
+            # same machine have page stage processes too.
             for p in psutil.Process().children(recursive=True):
                 try:
                     title = " ".join(p.cmdline())
                 except psutil.Error:
                     continue
-                if p.pid not in procs and title.startswith("ray::") and "PageWorker" in title:
+                if p.pid not in procs and title.startswith("ray::") and (
+                        "PageWorker" in title or "extract_bundles" in title):
                     procs[p.pid] = p
             for pid, p in list(procs.items()):
                 try:

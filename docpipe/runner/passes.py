@@ -1,10 +1,10 @@
 """Every page of a run's units, in passes of Ray Data stages; each pass takes over what the one before left.
 
-One pass: bundles of page ranges -> page actors (route, extract, write parts)
+One pass: bundles of page ranges -> page tasks or actors (route, extract, write parts)
 and, when pages go to the VLM: -> answer stage (ray.data.llm engines, or server
 clients) -> finish actor (read answers, retry or fall back, write parts).
 
-Why OCR runs inside the page actors rather than as a stage of its own:
+Why OCR runs inside the page stage rather than as a stage of its own:
 routing is decided page by page while the PDF is open, and handing a 300 DPI
 page to another stage would cost a PNG encode and decode (about a tenth of
 its OCR time) and a trip through the object store; on a small machine a task
@@ -24,8 +24,8 @@ from docpipe.io.parquet import PAGES_DIR, write_table
 from docpipe.records import PageResult, WorkUnit
 from docpipe.runner.llm import build_page_processor
 from docpipe.runner.plan import bundle_units
-from docpipe.runner.session import TASK_RETRIES, map_actors
-from docpipe.runner.stages import FinishWorker, PageWorker, ServerAnswerer
+from docpipe.runner.session import TASK_RETRIES, map_actors, map_tasks
+from docpipe.runner.stages import FinishWorker, PageWorker, ServerAnswerer, extract_bundles
 
 
 def workers(ray, config: RunConfig) -> int:
@@ -75,16 +75,16 @@ def _pass_stages(ray, units: list[WorkUnit], pages_per_task: int, config: RunCon
     """One pass's stages: extract pages (and, for VLM pages, answer -> read and write)."""
     config_dict = config.model_dump()
     prefix = f"part-{run_id}-a{attempt}"
+    stage = dict(keep_engines=config.engine == "ocr" or any(u.likely_scan for u in units), one_at_a_time=attempt > 0)
     if not config.vlm_pages:
-        return _page_stage(ray, units, pages_per_task, config_dict, recognizers, n_workers, 1, prefix, attempt > 0)
+        return _page_stage(ray, units, pages_per_task, config_dict, recognizers, n_workers, 1, prefix, **stage)
     # The model is the bottleneck: page workers mostly render and wait, so half a
     # CPU each leaves room for the finish worker on a small machine. A vLLM engine on
     # CPU (its CPU build) holds a CPU bundle of its own: one page worker then, sharing the rest.
     engine_on_cpu = config.vlm.url is None and cpu_build()
     share = 0.25 if engine_on_cpu else 0.5
     n_workers = 1 if engine_on_cpu else n_workers
-    dataset = _page_stage(ray, units, pages_per_task, config_dict, recognizers, n_workers, share, prefix,
-                          attempt > 0)
+    dataset = _page_stage(ray, units, pages_per_task, config_dict, recognizers, n_workers, share, prefix, **stage)
     if dataset is None:
         return None
     dataset = _answer_stage(ray, dataset, config_dict, recognizers, config.vlm, attempt)
@@ -109,11 +109,14 @@ def _lost_pages(units: list[WorkUnit], config: RunConfig, run_id: str) -> list[d
 
 
 def _page_stage(ray, units: list[WorkUnit], pages_per_task: int, config_dict: dict, recognizers: tuple,
-                n_workers: int, cpus_per_worker: float, part_prefix: str, one_at_a_time: bool = False):
+                n_workers: int, cpus_per_worker: float, part_prefix: str, keep_engines: bool, one_at_a_time: bool):
     """Bundles of units -> extracted pages; each bundle writes `{part_prefix}-{i}.parquet`.
 
-    `one_at_a_time`: each worker holds one task, so a worker that dies takes
-    only the task it was running with it, not the ones queued behind it.
+    `keep_engines` (the run expects OCR): an actor pool, each worker keeping
+    its OCR engine between bundles; else Ray tasks in the workers the probe
+    stage warmed (`stages.extract_bundles`). `one_at_a_time`: each actor holds
+    one task, so a worker that dies takes only the task it was running with
+    it, not the ones queued behind it (a task is on its own already).
     """
     bundles = bundle_units(units, pages_per_task, n_workers)
     if not bundles:
@@ -121,12 +124,15 @@ def _page_stage(ray, units: list[WorkUnit], pages_per_task: int, config_dict: di
     dataset = ray.data.from_items([{"units": b, "part": f"{part_prefix}-{i:06d}.parquet"}
                                    for i, b in enumerate(bundles)],
                                   override_num_blocks=min(len(bundles), 10_000))
+    size = min(n_workers, len(bundles))
+    common = dict(batch_size=1, batch_format="pyarrow", num_cpus=cpus_per_worker)
+    if not keep_engines:
+        return map_tasks(dataset, extract_bundles, fn_kwargs={"config": config_dict, "recognizers": recognizers},
+                         compute=ray.data.TaskPoolStrategy(size=size), **common)
     return map_actors(
         dataset, PageWorker, fn_constructor_kwargs={"config": config_dict, "recognizers": recognizers},
-        batch_size=1, batch_format="pyarrow",
-        compute=ray.data.ActorPoolStrategy(size=min(n_workers, len(bundles)),
-                                           max_tasks_in_flight_per_actor=1 if one_at_a_time else None),
-        num_cpus=cpus_per_worker,
+        compute=ray.data.ActorPoolStrategy(size=size, max_tasks_in_flight_per_actor=1 if one_at_a_time else None),
+        **common,
     )
 
 

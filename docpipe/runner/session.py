@@ -57,8 +57,17 @@ def configure_ray_data(verbose: bool = False) -> None:
 
 def map_actors(dataset, fn, **kwargs):
     """`dataset.map_batches(fn, ...)` on an actor pool whose tasks are retried at most TASK_RETRIES times."""
+    return _map_retried(dataset, fn, max_task_retries=TASK_RETRIES, **kwargs)
+
+
+def map_tasks(dataset, fn, **kwargs):
+    """`dataset.map_batches(fn, ...)` as Ray tasks, each retried at most TASK_RETRIES times."""
+    return _map_retried(dataset, fn, max_retries=TASK_RETRIES, **kwargs)
+
+
+def _map_retried(dataset, fn, **kwargs):
     with warnings.catch_warnings():
-        # Ray 2.60 has no named option for max_task_retries (ray-project/ray#65227 adds
-        # named ones for others); the keyword works until Ray 2.64 and warns on every run.
+        # Ray 2.60 has no named option for max_task_retries or max_retries (ray-project/ray#65227
+        # adds named ones for others); the keyword works until Ray 2.64 and warns on every run.
         warnings.filterwarnings("ignore", message="`ray_remote_args` is deprecated")
-        return dataset.map_batches(fn, max_task_retries=TASK_RETRIES, **kwargs)
+        return dataset.map_batches(fn, **kwargs)

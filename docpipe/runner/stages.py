@@ -95,8 +95,23 @@ def unwritten(units: list[WorkUnit], message: str) -> pa.Table:
     return to_table(rows, SUMMARY_SCHEMA)
 
 
+def extract_bundles(batch: pa.Table, config: dict, recognizers: tuple) -> pa.Table:
+    """The page stage as Ray tasks, for runs that expect no OCR: bundles extracted and written, summaries back.
+
+    Tasks run in Ray's pooled worker processes, which the probe stage has
+    already started and warmed (docpipe and PyMuPDF imported); an actor would
+    start a process of its own (Ray never makes an actor of a worker that ran
+    tasks), measured at about 2 s of a one-page run. A scan found on the way
+    loads its OCR engine in that task (0.2 s).
+    """
+    run_config = RunConfig.model_validate(config)
+    summaries = extract_and_write_batch(batch, run_config, Registry(recognizers).worker_engines(run_config).ocr)
+    release_memory()  # so a worker's footprint does not grow with document length
+    return summaries
+
+
 class PageWorker:
-    """Extracts bundles and writes their parts, with its own OCR engine (loaded on the first page that needs it)."""
+    """The page stage as an actor pool, for runs with scans: each worker keeps its OCR engine between bundles."""
 
     def __init__(self, config: dict, recognizers: tuple):
         self.config = RunConfig.model_validate(config)
@@ -104,7 +119,7 @@ class PageWorker:
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         summaries = extract_and_write_batch(batch, self.config, self.engines.ocr)
-        release_memory()  # so a worker's footprint does not grow with document length
+        release_memory()
         return summaries
 
 

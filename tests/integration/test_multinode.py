@@ -62,13 +62,14 @@ def test_pages_run_on_both_nodes_and_output_is_complete(two_nodes, tmp_path):
     pages = ds.dataset(out / "pages", format="parquet").to_table(columns=["page"]).column("page").to_pylist()
     assert sorted(pages) == list(range(1, N_PAGES + 1))
 
-    # Where PageWorker's batches ran, from Ray's own task records (they arrive asynchronously).
+    # Where the page stage's tasks ran (a born-digital book: tasks, not actors), from Ray's own
+    # task records (they arrive asynchronously).
     dashboard = f"http://{two_nodes.webui_url}"
     nodes = {n.node_id for n in list_nodes(address=dashboard)}
     assert len(nodes) == 2
     deadline = time.monotonic() + 30
     while True:
-        tasks = list_tasks(address=dashboard, filters=[("name", "=", "MapWorker(MapBatches(PageWorker)).submit")],
+        tasks = list_tasks(address=dashboard, filters=[("name", "=", "MapBatches(extract_bundles)")],
                            detail=True, limit=10_000)
         per_node = Counter(t.node_id for t in tasks)
         if set(per_node) == nodes or time.monotonic() > deadline:

@@ -91,8 +91,8 @@ def _page_workers() -> list[psutil.Process]:
     for proc in psutil.process_iter(["cmdline", "uids"]):
         try:
             title = " ".join(proc.info["cmdline"] or [])
-            # Ray titles a worker process by its actor and, while a task runs, the method.
-            if proc.info["uids"].real == me and "PageWorker" in title and ".submit" in title:
+            # Ray titles a worker process by the task it runs (born-digital pages: the page stage's tasks).
+            if proc.info["uids"].real == me and title.startswith("ray::MapBatches(extract_bundles)"):
                 found.append(proc)
         except (psutil.Error, AttributeError):
             continue
@@ -123,7 +123,7 @@ def test_worker_killed_mid_task_still_completes_exactly_once(ray_local, tmp_path
     finally:
         done.set()
         killer.join()
-    assert killed, "no PageWorker process was found to kill"
+    assert killed, "no page stage worker was found to kill"
     assert len(summary.documents) == 12 and all(d.status == "ok" for d in summary.documents)
     assert counts(out) == {"documents": 12, "sources": 12, "pages": 120, "distinct_pages": 120,
                            "not_ok": 0, "pages_not_ok": 0}
