@@ -15,7 +15,7 @@ temp folder. For each CPU count, round robin, REPEAT times each:
                 a fresh worker process that imports docpipe and PyMuPDF); the extract stage (the
                 actor pool, one page, the Parquet part); `ray.shutdown`; and process exit (the
                 rest, measured from outside). The child times pipeline._probe_all and
-                _extract_all by wrapping them; a rename there drops those two rows.
+                extract_all by wrapping them; a rename there drops those two rows.
 
 The machine is shared (2 cores, other people's jobs): before each run the script waits up to
 --max-wait s for the machine to go idle, then records the other jobs' load during the run
@@ -71,7 +71,7 @@ def phases_child(cpus: int, pdf: str, out: str) -> None:
 
     marks["imported"] = _boot_clock()
     stage_s: dict[str, float] = {}
-    for name, label in (("_probe_all", "probe stage"), ("_extract_all", "extract stage")):
+    for name, label in (("_probe_all", "probe stage"), ("extract_all", "extract stage")):
         original = getattr(pipeline, name, None)
         if original is None:
             continue
