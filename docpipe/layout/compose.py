@@ -52,7 +52,7 @@ def compose_page(result: PageResult, segments: list[Segment], grids: list[Grid],
         block.segments = [seg for cell in grid.cells for seg in cell.segments]
         table_blocks.append(block)
     blocks = group_blocks(segments + list(beside_tables)) + table_blocks + extra_blocks
-    ordered = order_page(blocks, frame.height)
+    ordered = order_page(blocks, frame.height, frame.width)
     _fill_result(result, ordered, grids, frame)
 
 

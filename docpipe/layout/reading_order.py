@@ -7,9 +7,12 @@ engine; the kinds that decide what is a header or a footnote come from
 
 from __future__ import annotations
 
+from typing import Optional
+
 from docpipe.layout import bidi
 from docpipe.layout.block_kinds import CAPTION, classify_blocks
 from docpipe.layout.blocks import LayoutBlock, x_overlap
+from docpipe.layout.furniture import FURNITURE
 
 
 def reading_order(blocks: list[LayoutBlock]) -> list[LayoutBlock]:
@@ -116,29 +119,31 @@ def _tight_under_text(block: LayoutBlock, blocks: list[LayoutBlock], gap: float)
     )
 
 
-def order_page(blocks: list[LayoutBlock], page_height: float) -> list[LayoutBlock]:
+def order_page(blocks: list[LayoutBlock], page_height: float, page_width: Optional[float] = None) -> list[LayoutBlock]:
     """Headers first, body in reading order, footers last.
 
     A page written right to left (Arabic, Hebrew) is read with its x axis
     mirrored: columns, and pieces of one line, go right to left.
     """
     if not bidi.is_rtl(s.text for b in blocks for s in b.segments):
-        return _order_page(blocks, page_height)
+        return _order_page(blocks, page_height, page_width)
+    w = page_width or 0.0  # mirrored within the page, so margins stay margins
     for b in blocks:
-        b.x0, b.x1 = -b.x1, -b.x0
+        b.x0, b.x1 = w - b.x1, w - b.x0
     try:
-        return _order_page(blocks, page_height)
+        return _order_page(blocks, page_height, page_width)
     finally:
         for b in blocks:
-            b.x0, b.x1 = -b.x1, -b.x0
+            b.x0, b.x1 = w - b.x1, w - b.x0
 
 
-def _order_page(blocks: list[LayoutBlock], page_height: float) -> list[LayoutBlock]:
-    classify_blocks(blocks, page_height)
-    headers = reading_order([b for b in blocks if b.kind == "header"])
+def _order_page(blocks: list[LayoutBlock], page_height: float, page_width: Optional[float]) -> list[LayoutBlock]:
+    classify_blocks(blocks, page_height, page_width)
+    top = [b for b in blocks if b.kind == "header" or (b.kind == "page_number" and b.y1 < 0.5 * page_height)]
+    bottom = [b for b in blocks if b.kind in ("footer", "page_number") and b not in top]
+    headers, footers = reading_order(top), reading_order(bottom)
     footnotes = reading_order([b for b in blocks if b.kind == "footnote"])
-    footers = reading_order([b for b in blocks if b.kind == "footer"])
-    body = [b for b in blocks if b.kind not in ("header", "footer", "footnote")]
+    body = [b for b in blocks if b.kind not in FURNITURE and b.kind != "footnote"]
     widened = _attach_to_below(body)
     saved = {id(b): (b.x0, b.x1) for b in body if id(b) in widened}
     for b in body:

@@ -75,7 +75,7 @@ def test_header_and_footer_frame_the_body():
     blocks = group_blocks(segments)
     ordered = order_page(blocks, page_height=792)
     kinds = [b.kind for b in ordered]
-    assert kinds[0] == "header" and kinds[-1] == "footer"
+    assert kinds[0] == "header" and kinds[-1] == "page_number"
     assert ordered[1].text == "Body first line of the text\nBody second line of text"
 
 
