@@ -58,6 +58,8 @@ def group_blocks(segments: list[Segment]) -> list[LayoutBlock]:
                 continue
             if abs(seg.size - last.size) > 0.15 * max(seg.size, last.size) or seg.bold != last.bold:
                 continue
+            if abs(seg.size - last.size) > 0.08 * max(seg.size, last.size) and abs(seg.x0 - last.x0) > 2 * seg.size:
+                continue  # other type and another left edge: a dateline over a column, not its first line
             target = block
             break
         if target is None:

@@ -12,6 +12,7 @@ from typing import Protocol
 from docpipe.layout.blocks import LayoutBlock, group_blocks
 from docpipe.layout.boxes import centre_in, fraction
 from docpipe.layout.glyphs import Segment
+from docpipe.layout.line_joins import join_drop_caps, join_line_numbers
 from docpipe.layout.reading_order import order_page
 from docpipe.layout.tables.grid import Grid
 from docpipe.records import Block, Cell, Line, PageResult, Table
@@ -51,6 +52,7 @@ def compose_page(result: PageResult, segments: list[Segment], grids: list[Grid],
         block.text_override = grid.reading_text()
         block.segments = [seg for cell in grid.cells for seg in cell.segments]
         table_blocks.append(block)
+    segments = join_drop_caps(join_line_numbers(segments))
     blocks = group_blocks(segments + list(beside_tables)) + table_blocks + extra_blocks
     ordered = order_page(blocks, frame.height, frame.width)
     _fill_result(result, ordered, grids, frame)

@@ -62,9 +62,11 @@ def _size(blocks: Sequence[LayoutBlock]) -> float:
     return max(s.size for b in blocks for s in b.segments)
 
 
-def _fields(band: Sequence[LayoutBlock], page_width: float) -> bool:
-    """Two or more pieces side by side on one line with a wide space between: furniture fields."""
-    return any(_field(b, band, page_width) for b in band)
+def _fields(band: Sequence[LayoutBlock], page_width: float, top: bool) -> bool:
+    """The band's line next to the body is two or more pieces with wide spaces between: furniture fields."""
+    edge = max(band, key=lambda b: b.y1) if top else min(band, key=lambda b: b.y0)
+    line = [b for b in band if min(b.y1, edge.y1) - max(b.y0, edge.y0) > 0]
+    return any(_field(b, line, page_width) for b in line)
 
 
 def _field(block: LayoutBlock, band: Sequence[LayoutBlock], page_width: float) -> bool:
@@ -93,7 +95,7 @@ def _top_band(text: list[LayoutBlock], blocks: list[LayoutBlock], body_size: flo
     sentence is body text: neither is a running header.
     """
     candidates = [b for b in text if len(b.segments) == 1 and b.y1 < TOP * page_height and not _sentence(b)
-                  and max(s.size for s in b.segments) <= 1.1 * body_size]
+                  and max(s.size for s in b.segments) < 1.1 * body_size]
     width = max(b.x1 for b in text) - min(b.x0 for b in text)
     best: list[LayoutBlock] = []
     for cut in sorted({b.y1 for b in candidates}):
@@ -102,10 +104,10 @@ def _top_band(text: list[LayoutBlock], blocks: list[LayoutBlock], body_size: flo
         if any(b.y0 < cut - 0.5 for b in rest):
             continue  # a body block starts inside the band
         gap = min((b.y0 for b in rest), default=page_height) - cut
-        fields = _fields(band, width)
+        fields = _fields(band, width, top=True)
         if not fields and all(b.segments[0].bold for b in band):
             continue  # a bold line alone at the top opens the page: a heading
-        if gap > 1.2 * _size(band) or (gap > 0.3 * _size(band) and fields):
+        if gap > 1.2 * _size(band) or (gap > 0.5 * _size(band) and fields):
             best = band
     return [(b, _kind(b, True)) for b in best]
 
@@ -122,7 +124,7 @@ def _bottom_band(text: list[LayoutBlock], blocks: list[LayoutBlock], page_height
         if any(_note(b) and not _field(b, band, width) for b in band):
             continue  # a note at the foot ("2 Provisional data ...") is a footnote, not furniture
         gap = cut - max((b.y1 for b in rest), default=0.0)
-        if gap > _size(band) or (gap > 0.3 * _size(band) and _fields(band, width)):
+        if gap > _size(band) or (gap > 0.5 * _size(band) and _fields(band, width, top=False)):
             best = band
     return [(b, _kind(b, False)) for b in best]
 

@@ -12,6 +12,7 @@ from typing import Optional
 from docpipe.layout import bidi
 from docpipe.layout.block_kinds import CAPTION, classify_blocks
 from docpipe.layout.blocks import LayoutBlock, x_overlap
+from docpipe.layout.floats import insert_floats, split_floats
 from docpipe.layout.furniture import FURNITURE
 
 
@@ -143,7 +144,7 @@ def _order_page(blocks: list[LayoutBlock], page_height: float, page_width: Optio
     bottom = [b for b in blocks if b.kind in ("footer", "page_number") and b not in top]
     headers, footers = reading_order(top), reading_order(bottom)
     footnotes = reading_order([b for b in blocks if b.kind == "footnote"])
-    body = [b for b in blocks if b.kind not in FURNITURE and b.kind != "footnote"]
+    body, floats = split_floats([b for b in blocks if b.kind not in FURNITURE and b.kind != "footnote"])
     widened = _attach_to_below(body)
     saved = {id(b): (b.x0, b.x1) for b in body if id(b) in widened}
     for b in body:
@@ -155,4 +156,4 @@ def _order_page(blocks: list[LayoutBlock], page_height: float, page_width: Optio
         for b in body:
             if id(b) in saved:
                 b.x0, b.x1 = saved[id(b)]
-    return headers + ordered + footnotes + footers
+    return headers + insert_floats(ordered, floats) + footnotes + footers
