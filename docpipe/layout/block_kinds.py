@@ -6,10 +6,9 @@ import re
 import statistics
 from typing import Optional
 
-from docpipe.layout.blocks import LayoutBlock
+from docpipe.layout.blocks import CAPTION, LayoutBlock
 from docpipe.layout.furniture import FURNITURE, mark_page_furniture
 
-CAPTION = re.compile(r"^(fig\.?|figure|table|tab\.|chart|exhibit)\s*[\dIVX]", re.I)
 _LIST_ITEM = re.compile(r"^([\u2022\u2023\u25e6\u2043\u2219•\-–*]|\(?\d{1,3}[.)]|\(?[a-z][.)])\s")
 _FOOTNOTE = re.compile(r"^([\u00b9\u00b2\u00b3\u2070-\u2079*\u2020\u2021\u00a7]|\d{1,2}[\s)])")
 

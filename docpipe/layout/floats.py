@@ -11,8 +11,7 @@ and each float is put back after the text block it stands under.
 
 from __future__ import annotations
 
-from docpipe.layout.block_kinds import CAPTION
-from docpipe.layout.blocks import LayoutBlock, x_overlap
+from docpipe.layout.blocks import CAPTION, LayoutBlock, x_overlap
 
 # A figure this close to the text's full width (fraction of it on each side) separates sections.
 FULL_WIDTH_SLACK = 0.1

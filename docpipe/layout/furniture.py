@@ -13,7 +13,7 @@ import re
 from collections import defaultdict
 from typing import Sequence
 
-from docpipe.layout.blocks import LayoutBlock
+from docpipe.layout.blocks import CAPTION, LayoutBlock
 from docpipe.records import PageResult
 
 FURNITURE = ("header", "footer", "page_number")
@@ -22,7 +22,7 @@ PAGE_NUMBER = re.compile(r"^(page\s*)?\d{1,4}(\s*(of|/)\s*\d{1,4})?$|^[-–]\s*\
 BARE_NUMBER = re.compile(r"^\d{1,4}$")
 FOOTNOTE_MARK = re.compile(r"^([\u00b9\u00b2\u00b3\u2070-\u2079*\u2020\u2021\u00a7]|\d{1,2}[\s)])")
 # The top and bottom bands a running header or footer may sit in (fractions of the page height).
-TOP, BOTTOM = 0.12, 0.88
+TOP, BOTTOM = 0.14, 0.88
 # Pieces of one line this far apart (fraction of the page width) are separate furniture fields
 # ("Revision 2.4 | P/N 119-036 | 10 June 2019"), not words of a sentence.
 FIELD_GAP = 0.08
@@ -55,7 +55,8 @@ def _kind(block: LayoutBlock, top: bool) -> str:
 
 
 def _short(block: LayoutBlock) -> bool:
-    return len(block.segments) <= 2 and len(block.text) < 200
+    """Furniture is a line or two, and never a figure's caption set low on the page."""
+    return len(block.segments) <= 2 and len(block.text) < 200 and not CAPTION.match(block.text.strip())
 
 
 def _size(blocks: Sequence[LayoutBlock]) -> float:
@@ -94,8 +95,8 @@ def _top_band(text: list[LayoutBlock], blocks: list[LayoutBlock], body_size: flo
     Type larger than the body's, or a bold line alone, is a heading that starts the page, and a
     sentence is body text: neither is a running header.
     """
-    candidates = [b for b in text if len(b.segments) == 1 and b.y1 < TOP * page_height and not _sentence(b)
-                  and max(s.size for s in b.segments) < 1.1 * body_size]
+    candidates = [b for b in text if len(b.segments) == 1 and _short(b) and b.y1 < TOP * page_height
+                  and not _sentence(b) and max(s.size for s in b.segments) < 1.1 * body_size]
     width = max(b.x1 for b in text) - min(b.x0 for b in text)
     best: list[LayoutBlock] = []
     for cut in sorted({b.y1 for b in candidates}):

@@ -87,3 +87,10 @@ def test_lines_that_recur_at_the_same_height_across_pages_are_running_furniture(
     for page in pages:
         kinds = [b.kind for b in page.blocks]
         assert kinds == ["footer", "page_number", "paragraph", "paragraph"]
+
+
+def test_captions_set_low_on_the_page_stay_captions():
+    captions = [_block("Figure 7-26. Self-locking nuts.", 72, 718, 240), _block("Figure 7-27. Stainless nut.", 330, 718, 500)]
+    number = _block("7-45", 520, 745, 540)
+    mark_page_furniture(_body() + captions + [number], W, H)
+    assert [b.kind for b in captions] == ["paragraph", "paragraph"] and number.kind == "footer"

@@ -119,3 +119,11 @@ def test_last_line_read_large_above_a_figure_stays_with_its_paragraph():
     texts = [b.text.split("\n")[0] for b in order_page(blocks, 792)]
     assert texts.index("Cost per million requests dropped from USD") < texts.index(
         "0.74 after the cache layer was redesigned.")
+
+
+def test_a_word_hyphenated_at_a_line_end_is_whole_in_the_text_not_in_the_lines():
+    from docpipe.layout.blocks import join_lines
+
+    assert join_lines(["or as an irretrie-", "vably negative force", "in 2019-", "2020 and Jean-", "Paul"]) == \
+        "or as an irretrievably\nnegative force\nin 2019-\n2020 and Jean-\nPaul"
+    assert join_lines(["a line that ends in a hyphen-", "ated"]) == "a line that ends in a hyphenated"
