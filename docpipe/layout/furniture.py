@@ -101,7 +101,7 @@ def _top_band(text: list[LayoutBlock], blocks: list[LayoutBlock], body_size: flo
     best: list[LayoutBlock] = []
     for cut in sorted({b.y1 for b in candidates}):
         band = [b for b in candidates if b.y1 <= cut + 0.5]
-        rest = [b for b in blocks if b not in band]
+        rest = _beside(band, blocks)
         if any(b.y0 < cut - 0.5 for b in rest):
             continue  # a body block starts inside the band
         gap = min((b.y0 for b in rest), default=page_height) - cut
@@ -119,7 +119,7 @@ def _bottom_band(text: list[LayoutBlock], blocks: list[LayoutBlock], page_height
     best: list[LayoutBlock] = []
     for cut in sorted({b.y0 for b in candidates}, reverse=True):
         band = [b for b in candidates if b.y0 >= cut - 0.5]
-        rest = [b for b in blocks if b not in band]
+        rest = _beside(band, blocks)
         if any(b.y1 > cut + 0.5 for b in rest):
             continue
         if any(_note(b) and not _field(b, band, width) for b in band):
@@ -128,6 +128,16 @@ def _bottom_band(text: list[LayoutBlock], blocks: list[LayoutBlock], page_height
         if gap > _size(band) or (gap > 0.5 * _size(band) and _fields(band, width, top=False)):
             best = band
     return [(b, _kind(b, False)) for b in best]
+
+
+def _beside(band: list[LayoutBlock], blocks: list[LayoutBlock]) -> list[LayoutBlock]:
+    """The other blocks under or over the band's pieces: what its white space is measured to.
+
+    A block that overlaps none of them horizontally (a panel running lower beside a corner
+    stamp) neither hides the band nor sets its gap.
+    """
+    held = {id(b) for b in band}
+    return [b for b in blocks if id(b) not in held and any(b.x0 < p.x1 and p.x0 < b.x1 for p in band)]
 
 
 def _sentence(block: LayoutBlock) -> bool:

@@ -86,3 +86,21 @@ def test_a_drop_capital_starts_its_word_again():
     result = extract_page(_page(build), doc_id="d", source="s", page_number=1)
     assert result.text.startswith("Over the past three decades increasing\npressure")
     assert not any(b.text == "O" for b in result.blocks)
+
+
+def _cards(page, numbers: list[int]) -> None:
+    """A 2x2 grid of framed cards; numbers[i] heads the card at top-left, top-right, bottom-left, bottom-right."""
+    spots = [(60, 120), (320, 120), (60, 330), (320, 330)]
+    for number, (x, y) in zip(numbers, spots):
+        page.draw_rect(pymupdf.Rect(x, y, x + 240, y + 190), color=(0, 0, 0), width=1)
+        page.insert_text((x + 12, y + 24), f"{number}. Card {WORDS[number]}", fontsize=12, fontname="hebo")
+        _write(page, _lines(f"Text{number}", 3), x + 12, y + 60 if number % 2 else y + 90)
+
+
+def test_numbered_cards_in_a_grid_are_read_in_their_numbers_order():
+    for numbers in ([1, 2, 3, 4], [1, 3, 2, 4]):  # numbered by rows, then by columns
+        result = extract_page(_page(lambda page: _cards(page, numbers)), doc_id="d", source="s", page_number=1)
+        heads = [f"{n}. Card" for n in (1, 2, 3, 4)]
+        assert _order(result.text, heads) == heads, numbers
+        # each card is read whole: its text follows its heading before the next card starts
+        assert result.text.find("2. Card") < result.text.find("Text2") < result.text.find("3. Card")
