@@ -34,7 +34,10 @@ def mark_page_furniture(blocks: list[LayoutBlock], page_width: float, page_heigh
     if not text:
         return
     body_size = _body_size(text)
-    for band in (_top_band(text, blocks, body_size, page_height), _bottom_band(text, blocks, page_height)):
+    # A logo wholly inside the top or bottom margin is furniture's company, not body it must keep clear of.
+    top = [b for b in blocks if not (b.kind == "figure" and b.y1 < TOP * page_height)]
+    bottom = [b for b in blocks if not (b.kind == "figure" and b.y0 > BOTTOM * page_height)]
+    for band in (_top_band(text, top, body_size, page_height), _bottom_band(text, bottom, page_height)):
         for block, kind in band:
             block.kind = kind
     for block in text:

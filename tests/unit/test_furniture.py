@@ -94,3 +94,11 @@ def test_captions_set_low_on_the_page_stay_captions():
     number = _block("7-45", 520, 745, 540)
     mark_page_furniture(_body() + captions + [number], W, H)
     assert [b.kind for b in captions] == ["paragraph", "paragraph"] and number.kind == "footer"
+
+
+def test_a_logo_in_the_bottom_margin_does_not_keep_the_footer_line_in_the_body():
+    logo = LayoutBlock(kind="figure", x0=400, y0=720, x1=600, y1=790, text_override="")
+    footer = _block("NETS 2015", 540, 700, 590, 8)
+    body = [_block("Body text that runs across the column", 72, 120 + 14 * i, 380) for i in range(30)]
+    mark_page_furniture(body + [logo, footer], W, H)
+    assert footer.kind == "footer"
