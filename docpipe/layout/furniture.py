@@ -18,7 +18,7 @@ from docpipe.records import PageResult
 
 FURNITURE = ("header", "footer", "page_number")
 PAGE_NUMBER = re.compile(r"^(page\s*)?\d{1,4}(\s*(of|/)\s*\d{1,4})?$|^[-–]\s*\d{1,4}\s*[-–]$"
-                         r"|^(?=[ivxlc])c{0,3}(xc|xl|l?x{0,3})(ix|iv|v?i{0,3})$", re.I)
+                         r"|^(?=[ivx])x{0,3}(ix|iv|v?i{0,3})$", re.I)  # front matter: i to xxxix
 BARE_NUMBER = re.compile(r"^\d{1,4}$")
 FOOTNOTE_MARK = re.compile(r"^([\u00b9\u00b2\u00b3\u2070-\u2079*\u2020\u2021\u00a7]|\d{1,2}[\s)])")
 # The top and bottom bands a running header or footer may sit in (fractions of the page height).
