@@ -8,6 +8,8 @@ unit tests on one page's text:
            normalization for every tool: NFKC, straight quotes and dashes, whitespace
            collapsed);
   absent   the sentence does not appear (running headers, footers, page numbers);
+           with `first_n` / `last_n`, only in the page's first / last n characters,
+           as olmOCR-bench scores it (`case_sensitive: false` compares lower case);
   order    `before` appears, `after` appears, and `before` comes first.
 `math` and `baseline` checks are not scored (no LaTeX output here). Born-digital PDFs
 and the olmOCR scans are both scored; for a scan, docpipe runs its OCR engine and the
@@ -37,6 +39,7 @@ from pathlib import Path
 from rapidfuzz.distance import Levenshtein
 
 
+FURNITURE = ("header", "footer", "page_number")
 _PUNCT = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-", "\u00ad": None})
 
 
@@ -69,6 +72,14 @@ def _find(needle: str, hay: str, max_diffs: int) -> int:
 def check(test: dict, text: str) -> bool | None:
     diffs = int(test.get("max_diffs", 0))
     kind = test.get("type")
+    if test.get("case_sensitive") is False:  # olmOCR's default is case-sensitive
+        text, test = text.lower(), {k: v.lower() if isinstance(v, str) else v for k, v in test.items()}
+    if kind in ("present", "absent") and (test.get("first_n") or test.get("last_n")):
+        # olmOCR looks only at the page's first/last n characters (a page number at the foot, not
+        # any '1' in the body).
+        norm = _norm(text)
+        first, last = test.get("first_n"), test.get("last_n")
+        text = (norm[:first] if first else "") + (" " if first and last else "") + (norm[-last:] if last else "")
     if kind == "present":
         return _find(test["text"], text, diffs) >= 0
     if kind == "absent":
@@ -95,7 +106,7 @@ def _docpipe_pages(pdf: Path) -> tuple[dict[int, str], dict[int, str], dict[int,
     for unit in split_units(found, 10_000):
         for page in extract_unit(unit, config, lambda: engine):
             whole[page.page] = page.text
-            body[page.page] = "\n".join(b.text for b in page.blocks if b.kind not in ("header", "footer"))
+            body[page.page] = "\n".join(b.text for b in page.blocks if b.kind not in FURNITURE)
             markdown[page.page] = page_markdown(page)
     engine.close()
     return whole, body, markdown
@@ -153,7 +164,11 @@ def main() -> None:
     args = parser.parse_args()
     mine = {"text": ["docpipe", "docpipe (no headers/footers)"],
             "markdown": ["docpipe markdown", "docpipe markdown (rendered)"]}
-    tools = [t for on, names in mine.items() if args.on in (on, "both") for t in names] + ["pdfplumber", "pymupdf4llm"]
+    import importlib.util
+
+    # A peer that is not installed is left out, not scored as empty text (which passes every absent check).
+    peers = [p for p in ("pdfplumber", "pymupdf4llm") if importlib.util.find_spec(p) is not None]
+    tools = [t for on, names in mine.items() if args.on in (on, "both") for t in names] + peers
     passed: dict[str, dict[str, list[bool]]] = {t: defaultdict(list) for t in tools}
     per_file = []
     for tests_path in sorted(args.corpus.glob("*/*.tests.jsonl")):
@@ -164,7 +179,7 @@ def main() -> None:
         whole, body, markdown = _docpipe_pages(pdf)
         texts = {"docpipe": whole, "docpipe (no headers/footers)": body, "docpipe markdown": markdown,
                  "docpipe markdown (rendered)": {n: _rendered(md) for n, md in markdown.items()},
-                 "pdfplumber": _safe(_pdfplumber_pages, pdf), "pymupdf4llm": _safe(_pymupdf4llm_pages, pdf)}
+                 **{p: _safe(_pdfplumber_pages if p == "pdfplumber" else _pymupdf4llm_pages, pdf) for p in peers}}
         row = {"file": f"{tests_path.parent.name}/{pdf.name}"}
         for tool in tools:
             results = [(t["type"], check(t, texts[tool].get(int(t.get("page", 1)), ""))) for t in tests]

@@ -160,7 +160,7 @@ def run_docpipe(docs: list[dict], tmp: Path) -> tuple[dict, dict, dict, float]:
         stem = Path(row["source"]).stem
         whole.setdefault(stem, []).append(row["text"] or "")
         body.setdefault(stem, []).append("\n".join(b["text"] or "" for b in row["blocks"] or []
-                                                   if b["kind"] not in ("header", "footer")))
+                                                   if b["kind"] not in ("header", "footer", "page_number")))
         engines.setdefault(stem, set()).add(row["engine"] if row["status"] == "ok" else row["status"])
     return whole, body, engines, run["wall_s"]
 

@@ -39,7 +39,7 @@ Engine = Literal["text", "ocr", "vlm"]
 Status = Literal["ok", "partial", "error"]
 BlockKind = Literal[
     "title", "heading", "paragraph", "list", "table", "figure",
-    "caption", "header", "footer", "footnote", "formula", "code",
+    "caption", "header", "footer", "footnote", "formula", "code", "page_number",
 ]
 
 # error_kind values written to documents and pages rows.

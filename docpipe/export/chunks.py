@@ -25,7 +25,7 @@ from docpipe.export.read import Document
 from docpipe.export.structure import Item, document_items
 from docpipe.records import Chunk, ChunkBox
 
-_SKIPPED = ("page", "page_error", "header", "footer")
+_SKIPPED = ("page", "page_error", "header", "footer", "page_number")
 
 
 def estimate_tokens(text: str) -> int:

@@ -84,7 +84,7 @@ def item_element(item: Item):
         return element
     if item.kind == "page_error":
         return tags.p(f"[{item.text}]", cls="page-error")
-    css = item.kind if item.kind in ("caption", "footnote", "header", "footer", "formula") else None
+    css = item.kind if item.kind in ("caption", "footnote", "header", "footer", "page_number", "formula") else None
     return _with_breaks(tags.p(cls=css) if css else tags.p(), item.text)
 
 

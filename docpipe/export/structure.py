@@ -1,7 +1,7 @@
 """A document as a flat list of items in reading order: what Markdown, HTML and chunks are made from.
 
 One place decides what every format shows, so they cannot disagree:
-- running headers and footers are left out unless asked for;
+- running headers, footers and page numbers are left out unless asked for;
 - a table block is shown as the page's table it covers (its cells), not as its flat text;
 - a figure takes the caption right after it (or right before it) as its own;
 - footnotes go to the end of their page;
@@ -17,9 +17,10 @@ from typing import Optional
 
 from docpipe.export.read import Document
 from docpipe.layout.boxes import overlap_fraction
+from docpipe.layout.furniture import FURNITURE, mark_running
 from docpipe.records import Block, PageResult, Table
 
-MARGINS = ("header", "footer")
+MARGINS = FURNITURE
 _NUMBERED = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,4})\.?\s+\S")
 _BULLET = re.compile(r"^\s*[\u2022\u2023\u25e6\u2043\u2219\u25aa\u25cf]\s")  # glyphs only: "-" may be a hyphen
 _TOLERANCE = 0.004  # a line's centre may sit this far (page fraction) outside its block's box
@@ -48,6 +49,8 @@ def heading_level(kind: str, text: str) -> int:
 
 
 def document_items(document: Document, keep_headers: bool = False) -> list[Item]:
+    # A long document's page ranges were read apart: repetition across all its pages tells the rest.
+    mark_running(document.pages)
     by_page = {p.page: p for p in document.pages}
     last = max([document.row.n_pages or 0, *by_page])
     items: list[Item] = []

@@ -4,47 +4,24 @@ from __future__ import annotations
 
 import re
 import statistics
+from typing import Optional
 
-from docpipe.layout.blocks import LayoutBlock
+from docpipe.layout.blocks import CAPTION, LayoutBlock
+from docpipe.layout.furniture import FURNITURE, mark_page_furniture
 
-CAPTION = re.compile(r"^(fig\.?|figure|table|tab\.|chart|exhibit)\s*[\dIVX]", re.I)
 _LIST_ITEM = re.compile(r"^([\u2022\u2023\u25e6\u2043\u2219•\-–*]|\(?\d{1,3}[.)]|\(?[a-z][.)])\s")
 _FOOTNOTE = re.compile(r"^([\u00b9\u00b2\u00b3\u2070-\u2079*\u2020\u2021\u00a7]|\d{1,2}[\s)])")
-_PAGE_NUMBER = re.compile(r"^(page\s*)?\d{1,4}(\s*(of|/)\s*\d{1,4})?$|^[-–]\s*\d{1,4}\s*[-–]$", re.I)
 
 
-def margin_kinds(blocks: list[LayoutBlock], page_height: float) -> None:
-    """Mark running headers and footers: short blocks in the top/bottom margin, set apart."""
-    if not blocks:
-        return
-    body = [b for b in blocks if b.kind != "table"]
-    for block in blocks:
-        if block.kind in ("table", "figure"):
-            continue
-        n_lines = len(block.segments)
-        if n_lines > 2:
-            continue
-        above = [b for b in body if b is not block and b.y1 <= block.y0 + 0.5]
-        below = [b for b in body if b is not block and b.y0 >= block.y1 - 0.5]
-        gap_above = block.y0 - max((b.y1 for b in above), default=0.0)
-        gap_below = min((b.y0 for b in below), default=page_height) - block.y1
-        size = max(s.size for s in block.segments)
-        if block.y1 < 0.12 * page_height and not above and gap_below > 1.0 * size:
-            block.kind = "header"
-        elif block.y0 > 0.88 * page_height and not below and gap_above > 1.0 * size:
-            block.kind = "footer"
-        elif _PAGE_NUMBER.match(block.text.strip()) and (block.y1 < 0.1 * page_height or block.y0 > 0.9 * page_height):
-            block.kind = "header" if block.y1 < 0.5 * page_height else "footer"
-
-
-def classify_blocks(blocks: list[LayoutBlock], page_height: float) -> None:
-    """Assign kinds from typography: title, heading, list, caption, paragraph."""
+def classify_blocks(blocks: list[LayoutBlock], page_height: float, page_width: Optional[float] = None) -> None:
+    """Assign kinds from position (page furniture) and typography: title, heading, list, caption, paragraph."""
     text_blocks = [b for b in blocks if b.kind == "paragraph"]
     if not text_blocks:
         return
     weights = [(s.size, len(s.text)) for b in text_blocks for s in b.segments]
     body_size = _weighted_median(weights)
-    margin_kinds(blocks, page_height)
+    width = page_width or max((b.x1 for b in blocks), default=1.0)
+    mark_page_furniture(blocks, width, page_height)
     for block in blocks:
         if block.kind != "paragraph":
             continue
@@ -80,7 +57,7 @@ def _mark_footnotes(blocks: list[LayoutBlock], body_size: float, page_height: fl
     # Top down, the first candidate with only notes below it starts the notes. One with body text
     # below (a numbered heading read small, "7 Results") is no note, and must not hide the real ones.
     for candidate in sorted(candidates, key=lambda b: b.y0):
-        below = [b for b in blocks if b.y0 >= candidate.y0 - 0.5 and b.kind not in ("footer", "header")]
+        below = [b for b in blocks if b.y0 >= candidate.y0 - 0.5 and b.kind not in FURNITURE]
         if all(b in candidates or max((s.size for s in b.segments), default=0) < 0.95 * body_size for b in below):
             for b in below:
                 if b.kind in ("paragraph", "list"):

@@ -7,11 +7,12 @@ page points; the blocks, reading order and output records are made here.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, Sequence
 
 from docpipe.layout.blocks import LayoutBlock, group_blocks
-from docpipe.layout.boxes import centre_in, fraction
+from docpipe.layout.boxes import Box, centre_in, fraction
 from docpipe.layout.glyphs import Segment
+from docpipe.layout.line_joins import join_drop_caps, join_line_numbers
 from docpipe.layout.reading_order import order_page
 from docpipe.layout.tables.grid import Grid
 from docpipe.records import Block, Cell, Line, PageResult, Table
@@ -37,12 +38,14 @@ class PointFrame:
 
 
 def compose_page(result: PageResult, segments: list[Segment], grids: list[Grid],
-                 extra_blocks: list[LayoutBlock], frame: PageFrame, *, beside_tables: list[Segment] = ()) -> None:
+                 extra_blocks: list[LayoutBlock], frame: PageFrame, *, beside_tables: list[Segment] = (),
+                 regions: Sequence[Box] = ()) -> None:
     """Fill `result` (text, lines, blocks, tables) from what an engine found on the page.
 
     Segments inside a table are the table's cells and leave the flow (except
     `beside_tables`, text the grids could not hold, such as sideways labels);
-    the rest are grouped into paragraphs and everything is put in reading order.
+    the rest are grouped into paragraphs and everything is put in reading order, the blocks
+    inside each of `regions` (frames and panels drawn around them) read as one unit.
     """
     table_blocks: list[LayoutBlock] = []
     for grid in grids:
@@ -51,8 +54,9 @@ def compose_page(result: PageResult, segments: list[Segment], grids: list[Grid],
         block.text_override = grid.reading_text()
         block.segments = [seg for cell in grid.cells for seg in cell.segments]
         table_blocks.append(block)
+    segments = join_drop_caps(join_line_numbers(segments))
     blocks = group_blocks(segments + list(beside_tables)) + table_blocks + extra_blocks
-    ordered = order_page(blocks, frame.height)
+    ordered = order_page(blocks, frame.height, frame.width, regions)
     _fill_result(result, ordered, grids, frame)
 
 

@@ -8,6 +8,7 @@ same logic and it is tested on plain tuples.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Iterable, NamedTuple, Optional, Sequence
 
@@ -58,6 +59,11 @@ SEGMENT_GAP_EM = 0.9
 SPACE_GAP_EM = 0.12
 
 
+# Two single quotes set as one double quote (TeX's ‘‘quoted’’) are that double quote.
+_DOUBLE = {"‘‘": "“", "’’": "”"}
+_PAIRED_QUOTES = re.compile("‘‘|’’")
+
+
 def _text_of(glyphs: Sequence[Glyph]) -> str:
     """The line's text in reading order; glyphs come left to right (RTL lines are turned back)."""
     parts: list[str] = []
@@ -73,10 +79,39 @@ def _text_of(glyphs: Sequence[Glyph]) -> str:
         prev = g
     if bidi.is_rtl(parts):
         parts = bidi.logical_tokens(parts, owners)
-    return re.sub(r"\s+", " ", "".join(parts)).strip()
+    return _PAIRED_QUOTES.sub(lambda m: _DOUBLE[m.group(0)], re.sub(r"\s+", " ", "".join(parts)).strip())
+
+
+# TeX sets an accented letter as a spacing accent drawn over the letter ("J´an Min´aˇc"); the
+# accent and its letter overlap, so they are put back together as the one letter (NFC).
+_COMBINING = {"´": "\u0301", "`": "\u0300", "ˆ": "\u0302", "˜": "\u0303", "¨": "\u0308", "ˇ": "\u030c",
+              "˘": "\u0306", "˙": "\u0307", "˚": "\u030a", "¸": "\u0327", "¯": "\u0304", "˝": "\u030b",
+              "˛": "\u0328"}
+
+
+def compose_accents(glyphs: list[Glyph]) -> list[Glyph]:
+    """Spacing accents that overlap the next (or previous) letter merged into it: ´ + a -> á."""
+    if not any(g.c in _COMBINING for g in glyphs):
+        return glyphs
+    out = list(glyphs)
+    drop = set()
+    for i, g in enumerate(out):
+        if g.c not in _COMBINING:
+            continue
+        centre = (g.x0 + g.x1) / 2
+        for j in (i + 1, i - 1):
+            if 0 <= j < len(out) and j not in drop and out[j].c.isalpha() and out[j].x0 - 0.5 <= centre <= out[j].x1 + 0.5:
+                base = {"ı": "i", "ȷ": "j"}.get(out[j].c, out[j].c)
+                merged = unicodedata.normalize("NFC", base + _COMBINING[g.c])
+                if len(merged) == 1:
+                    out[j] = out[j]._replace(c=merged)
+                    drop.add(i)
+                break
+    return [g for i, g in enumerate(out) if i not in drop]
 
 
 def _make_segment(glyphs: list[Glyph]) -> Segment:
+    glyphs = compose_accents(glyphs)
     ink = [g for g in glyphs if not g.c.isspace()] or glyphs
     main = max(ink, key=lambda g: g.size)
     return Segment(

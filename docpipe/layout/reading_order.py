@@ -7,9 +7,14 @@ engine; the kinds that decide what is a header or a footnote come from
 
 from __future__ import annotations
 
+from typing import Optional, Sequence
+
 from docpipe.layout import bidi
 from docpipe.layout.block_kinds import CAPTION, classify_blocks
 from docpipe.layout.blocks import LayoutBlock, x_overlap
+from docpipe.layout.floats import insert_floats, split_floats
+from docpipe.layout.regions import Box, order_in_regions
+from docpipe.layout.furniture import FURNITURE
 
 
 def reading_order(blocks: list[LayoutBlock]) -> list[LayoutBlock]:
@@ -116,38 +121,43 @@ def _tight_under_text(block: LayoutBlock, blocks: list[LayoutBlock], gap: float)
     )
 
 
-def order_page(blocks: list[LayoutBlock], page_height: float) -> list[LayoutBlock]:
+def order_page(blocks: list[LayoutBlock], page_height: float, page_width: Optional[float] = None,
+               regions: Sequence[Box] = ()) -> list[LayoutBlock]:
     """Headers first, body in reading order, footers last.
 
     A page written right to left (Arabic, Hebrew) is read with its x axis
     mirrored: columns, and pieces of one line, go right to left.
     """
     if not bidi.is_rtl(s.text for b in blocks for s in b.segments):
-        return _order_page(blocks, page_height)
+        return _order_page(blocks, page_height, page_width, regions)
+    w = page_width or 0.0  # mirrored within the page, so margins stay margins
     for b in blocks:
-        b.x0, b.x1 = -b.x1, -b.x0
+        b.x0, b.x1 = w - b.x1, w - b.x0
     try:
-        return _order_page(blocks, page_height)
+        mirrored = [(w - r[2], r[1], w - r[0], r[3]) for r in regions]
+        return _order_page(blocks, page_height, page_width, mirrored)
     finally:
         for b in blocks:
-            b.x0, b.x1 = -b.x1, -b.x0
+            b.x0, b.x1 = w - b.x1, w - b.x0
 
 
-def _order_page(blocks: list[LayoutBlock], page_height: float) -> list[LayoutBlock]:
-    classify_blocks(blocks, page_height)
-    headers = reading_order([b for b in blocks if b.kind == "header"])
+def _order_page(blocks: list[LayoutBlock], page_height: float, page_width: Optional[float],
+                regions: Sequence[Box]) -> list[LayoutBlock]:
+    classify_blocks(blocks, page_height, page_width)
+    top = [b for b in blocks if b.kind == "header" or (b.kind == "page_number" and b.y1 < 0.5 * page_height)]
+    bottom = [b for b in blocks if b.kind in ("footer", "page_number") and b not in top]
+    headers, footers = reading_order(top), reading_order(bottom)
     footnotes = reading_order([b for b in blocks if b.kind == "footnote"])
-    footers = reading_order([b for b in blocks if b.kind == "footer"])
-    body = [b for b in blocks if b.kind not in ("header", "footer", "footnote")]
+    body, floats = split_floats([b for b in blocks if b.kind not in FURNITURE and b.kind != "footnote"])
     widened = _attach_to_below(body)
     saved = {id(b): (b.x0, b.x1) for b in body if id(b) in widened}
     for b in body:
         if id(b) in widened:
             b.x0, b.x1 = widened[id(b)]
     try:
-        ordered = reading_order(body)
+        ordered = order_in_regions(body, regions, reading_order)
     finally:
         for b in body:
             if id(b) in saved:
                 b.x0, b.x1 = saved[id(b)]
-    return headers + ordered + footnotes + footers
+    return headers + insert_floats(ordered, floats) + footnotes + footers

@@ -27,6 +27,7 @@ from docpipe.io.parquet import page_image_path, write_bytes
 from docpipe.io.render import fit_dpi, render_for_ocr, render_image_frame, render_pdf_page
 from docpipe.io.sniff import PDF
 from docpipe.io.storage import local_path, read_bytes, utf8_name
+from docpipe.layout.furniture import mark_running
 from docpipe.records import PageResult, VlmPageTask, WorkUnit
 from docpipe.runner.deadline import page_deadline
 from docpipe.runner.memory import release_memory
@@ -51,9 +52,10 @@ def extract_unit(unit: WorkUnit, config: RunConfig, ocr: OcrProvider = None) -> 
     except OSError as exc:
         return _all_failed(unit, "not_found", f"cannot read: {exc}")
     try:
-        if unit.mime == PDF:
-            return list(_pdf_pages(unit, data, config, ocr))
-        return list(_image_pages(unit, data, config, ocr))
+        pages = list(_pdf_pages(unit, data, config, ocr) if unit.mime == PDF else _image_pages(unit, data, config, ocr))
+        # Running headers and footers recur across pages: one page alone cannot tell them.
+        mark_running([p for p in pages if isinstance(p, PageResult)])
+        return pages
     except DocumentError as exc:
         return _all_failed(unit, exc.kind, exc.message)
 

@@ -159,3 +159,16 @@ def test_lines_of_a_block_are_its_boxes():
                       blocks=[Block(kind="paragraph", text="First line of text\nsecond", bbox=box(0.13, 0.18))])
     (item,) = page_items(page)
     assert [bbox for _, bbox in item.lines] == [line.bbox for line in lines]
+
+
+def test_lines_running_across_a_documents_pages_are_left_out_of_the_markdown():
+    # Read as paragraphs page by page (each page of its own unit), recognised by repetition in the export.
+    pages = [PageResult(doc_id="d1", source="/in/report.pdf", page=n, blocks=[
+        Block(kind="paragraph", text=f"Body text of page {n} with its own words.", bbox=box(0.2, 0.5)),
+        Block(kind="paragraph", text="Northwind Freight - Annual Network Review", bbox=box(0.93, 0.95)),
+        Block(kind="paragraph", text=str(n + 40), bbox=[0.48, 0.96, 0.52, 0.98]),
+    ]) for n in (1, 2, 3)]
+    markdown = document_markdown(document(*pages))
+    assert "Body text of page 2" in markdown
+    assert "Northwind Freight" not in markdown and "\n42\n" not in markdown
+    assert "Northwind Freight" in document_markdown(document(*pages), keep_headers=True)

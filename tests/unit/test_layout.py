@@ -75,7 +75,7 @@ def test_header_and_footer_frame_the_body():
     blocks = group_blocks(segments)
     ordered = order_page(blocks, page_height=792)
     kinds = [b.kind for b in ordered]
-    assert kinds[0] == "header" and kinds[-1] == "footer"
+    assert kinds[0] == "header" and kinds[-1] == "page_number"
     assert ordered[1].text == "Body first line of the text\nBody second line of text"
 
 
@@ -119,3 +119,23 @@ def test_last_line_read_large_above_a_figure_stays_with_its_paragraph():
     texts = [b.text.split("\n")[0] for b in order_page(blocks, 792)]
     assert texts.index("Cost per million requests dropped from USD") < texts.index(
         "0.74 after the cache layer was redesigned.")
+
+
+def test_a_word_hyphenated_at_a_line_end_is_whole_in_the_text_not_in_the_lines():
+    from docpipe.layout.blocks import join_lines
+
+    assert join_lines(["or as an irretrie-", "vably negative force", "in 2019-", "2020 and Jean-", "Paul"]) == \
+        "or as an irretrievably\nnegative force\nin 2019-\n2020 and Jean-\nPaul"
+    assert join_lines(["a line that ends in a hyphen-", "ated"]) == "a line that ends in a hyphenated"
+
+
+def test_tex_accents_and_paired_quotes_read_as_the_letters_and_quotes_they_draw():
+    # TeX draws "Ján Mináč" as J, a spacing acute over the a, n, ...: the accent overlaps its letter.
+    glyphs = [Glyph("J", 100, 100, 105, 110, 10.0), Glyph("´", 105.5, 99, 109.5, 110, 10.0),
+              Glyph("a", 105, 102, 110, 110, 10.0), Glyph("n", 110, 102, 115, 110, 10.0),
+              Glyph(" ", 115, 102, 118, 110, 10.0), Glyph("ˇ", 119.5, 99, 123.5, 110, 10.0),
+              Glyph("c", 119, 102, 124, 110, 10.0)]
+    (segment,) = build_segments([glyphs])
+    assert segment.text == "Ján č"
+    quoted = _word_glyphs("‘‘noblesse oblige’’ was", 60, 200)
+    assert build_segments([quoted])[0].text == "“noblesse oblige” was"

@@ -51,3 +51,25 @@ def drawn_figures(drawings: list[dict], frame: UprightFrame, glyphs: list[Glyph]
             continue
         figures.append(LayoutBlock(kind="figure", x0=box[0], y0=box[1], x1=box[2], y1=box[3], text_override=""))
     return figures
+
+
+# Frames smaller than this (fractions of the page) hold a word or a formula, not a group of blocks;
+# past MAX_REGIONS the largest are kept (a page of drawn cells is a table's, not boxes' page).
+MIN_REGION_W, MIN_REGION_H = 0.1, 0.04
+MAX_REGIONS = 100
+
+
+def drawn_regions(drawings: list[dict], frame: UprightFrame, grids: list[Grid]) -> list[tuple[float, float, float, float]]:
+    """Rectangles drawn around parts of the page (card frames, side-bar panels): region evidence for reading order."""
+    boxes = set()
+    for path in drawings:
+        box = frame.box(path["rect"])
+        w, h = box[2] - box[0], box[3] - box[1]
+        if w < MIN_REGION_W * frame.width or h < MIN_REGION_H * frame.height:
+            continue
+        if w > 0.95 * frame.width and h > 0.9 * frame.height:
+            continue  # a page border or background
+        if any(boxes_overlap(box, grid.box) for grid in grids):
+            continue
+        boxes.add(tuple(round(v, 1) for v in box))
+    return sorted(boxes, key=lambda b: -(b[2] - b[0]) * (b[3] - b[1]))[:MAX_REGIONS]

@@ -11,7 +11,7 @@ from collections import Counter
 from typing import Optional
 
 from docpipe.engines.route import TextLayerVerdict, assess_text_layer
-from docpipe.engines.text.figures import drawn_figures, image_figures
+from docpipe.engines.text.figures import drawn_figures, drawn_regions, image_figures
 from docpipe.engines.text.frame import UprightFrame
 from docpipe.engines.text.tables import find_tables
 from docpipe.errors import NeedsOcr
@@ -127,7 +127,8 @@ def extract_page(page, *, doc_id: str, source: str, page_number: int, tables: bo
     grids = find_tables(page, frame, all_glyphs, drawings, segments) if tables else []
     found = image_figures(images, frame, all_glyphs) + drawn_figures(drawings, frame, all_glyphs, grids) \
         if figures else []
-    compose_page(result, segments, grids, found + margin_blocks, frame, beside_tables=sideways)
+    regions = drawn_regions(drawings, frame, grids)
+    compose_page(result, segments, grids, found + margin_blocks, frame, beside_tables=sideways, regions=regions)
     if notes:
         result.error = "; ".join(notes)
     result.elapsed_ms = (time.perf_counter() - started) * 1000

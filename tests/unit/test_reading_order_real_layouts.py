@@ -1,0 +1,106 @@
+"""Reading order on layouts real pages have: insets across the gutter, line-number columns, drop caps."""
+
+import pymupdf
+
+from docpipe.engines.text.page import extract_page
+
+WORDS = ("alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa "
+         "quebec romeo sierra tango uniform victor whiskey xray yankee zulu").split()
+
+
+def _lines(tag: str, n: int) -> list[str]:
+    return [f"{tag} " + " ".join(WORDS[(i * 5 + k) % len(WORDS)] for k in range(5)) for i in range(n)]
+
+
+def _write(page, lines: list[str], x: float, y: float, size: float = 10.0, font: str = "helv") -> float:
+    for line in lines:
+        page.insert_text((x, y), line, fontsize=size, fontname=font)
+        y += size * 1.3
+    return y
+
+
+def _page(build) -> pymupdf.Page:
+    doc = pymupdf.open()
+    page = doc.new_page(width=612, height=792)
+    build(page)
+    return pymupdf.open("pdf", doc.tobytes())[0]
+
+
+def _order(text: str, tags: list[str]) -> list[str]:
+    firsts = {tag: text.find(tag) for tag in tags}
+    assert all(v >= 0 for v in firsts.values()), firsts
+    return sorted(tags, key=firsts.get)
+
+
+def test_an_inset_across_the_gutter_does_not_cut_the_columns():
+    def build(page):
+        _write(page, _lines("Lone", 8), 60, 80)           # left column, above the inset
+        _write(page, _lines("Ltwo", 12), 60, 470)         # left column, below it
+        _write(page, _lines("Rone", 8), 320, 80)          # right column, above
+        _write(page, _lines("Rtwo", 12), 320, 470)        # right column, below
+        page.draw_rect(pymupdf.Rect(180, 210, 430, 420), color=(0, 0, 0), fill=(0.6, 0.6, 0.6))  # the photo
+        page.insert_text((190, 438), "Figure 1. The photo set across the gutter.", fontsize=9, fontname="helv")
+
+    result = extract_page(_page(build), doc_id="d", source="s", page_number=1)
+    assert any(b.kind == "figure" for b in result.blocks)
+    assert _order(result.text, ["Lone", "Ltwo", "Rone", "Rtwo"]) == ["Lone", "Ltwo", "Rone", "Rtwo"]
+    caption = result.text.find("Figure 1.")
+    assert result.text.find("Lone") < caption < result.text.find("Ltwo")  # read where the inset stands
+
+
+def test_a_full_width_figure_still_divides_the_column_sections():
+    def build(page):
+        _write(page, _lines("Lone", 8), 60, 80)
+        _write(page, _lines("Rone", 8), 320, 80)
+        page.draw_rect(pymupdf.Rect(60, 200, 552, 400), color=(0, 0, 0), fill=(0.6, 0.6, 0.6))
+        _write(page, _lines("Ltwo", 8), 60, 430)
+        _write(page, _lines("Rtwo", 8), 320, 430)
+
+    result = extract_page(_page(build), doc_id="d", source="s", page_number=1)
+    assert _order(result.text, ["Lone", "Ltwo", "Rone", "Rtwo"]) == ["Lone", "Rone", "Ltwo", "Rtwo"]
+
+
+def test_a_line_number_column_numbers_its_lines():
+    def build(page):
+        for i in range(1, 26):
+            y = 60 + i * 24
+            label = str(i)
+            page.insert_text((104 - pymupdf.get_text_length(label, fontsize=11), y), label, fontsize=11)
+            if i not in (11, 20):
+                page.insert_text((126, y), f"transcript line {WORDS[i % 26]} {WORDS[(i + 1) % 26]}", fontsize=11)
+
+    result = extract_page(_page(build), doc_id="d", source="s", page_number=1)
+    lines = result.text.split("\n")
+    assert "1 transcript line bravo charlie" in lines
+    assert "12 transcript line mike november" in lines
+    assert "11" in lines and lines.index("11") == lines.index("10 transcript line kilo lima") + 1
+
+
+def test_a_drop_capital_starts_its_word_again():
+    def build(page):
+        page.insert_text((60, 110), "O", fontsize=34, fontname="tiro")
+        _write(page, ["ver the past three decades increasing", "pressure from non governmental groups",
+                      "has come to bear on the industry"], 88, 90, size=9, font="tiro")
+        _write(page, _lines("Body", 4), 60, 140, size=9)
+
+    result = extract_page(_page(build), doc_id="d", source="s", page_number=1)
+    assert result.text.startswith("Over the past three decades increasing\npressure")
+    assert not any(b.text == "O" for b in result.blocks)
+
+
+def _cards(page, numbers: list[int]) -> None:
+    """A 2x2 grid of framed cards; numbers[i] heads the card at top-left, top-right, bottom-left, bottom-right."""
+    spots = [(60, 120), (320, 120), (60, 330), (320, 330)]
+    for number, (x, y) in zip(numbers, spots):
+        page.draw_rect(pymupdf.Rect(x, y, x + 240, y + 190), color=(0, 0, 0), width=1)
+        page.insert_text((x + 12, y + 24), f"{number}. Card {WORDS[number]}", fontsize=12, fontname="hebo")
+        _write(page, _lines(f"Text{number}", 3), x + 12, y + 60 if number % 2 else y + 90)
+
+
+def test_numbered_cards_in_a_grid_are_read_in_their_numbers_order():
+    for numbers in ([1, 2, 3, 4], [1, 3, 2, 4]):  # numbered by rows, then by columns
+        result = extract_page(_page(lambda page: _cards(page, numbers)), doc_id="d", source="s", page_number=1)
+        heads = [f"{n}. Card" for n in (1, 2, 3, 4)]
+        assert _order(result.text, heads) == heads, numbers
+        # each card is read whole: its text follows its heading before the next card starts
+        assert result.text.find("2. Card") < result.text.find("Text2") < result.text.find("3. Card")
