@@ -108,8 +108,15 @@ def test_in_process_engine_on_a_cpu_build_of_vllm_asks_for_cpus_only():
     assert config.placement_group_config["bundles"] == [{"CPU": 1.0, "GPU": 0.0}]
     assert config.engine_kwargs["enforce_eager"] is True and config.engine_kwargs["kv_cache_memory_bytes"] > 0
     # The helper stages must leave the CPU to the engine and the page workers.
-    for stage in ("prepare_multimodal_stage", "chat_template_stage", "tokenize_stage", "detokenize_stage"):
+    for stage in ("prepare_multimodal_stage", "chat_template_stage"):
         assert getattr(config, stage)["num_cpus"] < 1
+
+
+def test_the_engine_tokenizes_and_detokenizes_itself():
+    for on_cpu in (False, True):
+        config = processor_config(VlmConfig(workers=1), on_cpu=on_cpu)
+        assert config.tokenize_stage["enabled"] is False and config.detokenize_stage["enabled"] is False
+        assert config.chat_template_stage["enabled"] is True  # the prompt the engine tokenizes
 
 
 def test_in_process_rows_round_trip():

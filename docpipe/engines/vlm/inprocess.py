@@ -105,8 +105,11 @@ def processor_kwargs(vlm: VlmConfig, on_cpu: bool = False) -> dict:
         batch_size=vlm.batch_size,
         prepare_multimodal_stage=multimodal,
         chat_template_stage=dict(stage),
-        tokenize_stage=dict(stage),
-        detokenize_stage=dict(stage),
+        # The engine tokenizes the templated prompt and detokenizes its answer itself: separate
+        # stages would be two more actor processes per engine, taking CPU turns with it (the
+        # answer text and logprobs come from vLLM's own output either way).
+        tokenize_stage={**stage, "enabled": False},
+        detokenize_stage={**stage, "enabled": False},
         # One bad page must not fail its batch: its row carries the error instead.
         should_continue_on_error=True,
     )
