@@ -111,10 +111,21 @@ def compose_accents(glyphs: list[Glyph]) -> list[Glyph]:
     return [g for i, g in enumerate(out) if i not in drop]
 
 
+_BULLETS = frozenset("•◦·▪▫‣⁃∙●○■□")
+
+
+def _symbol(c: str) -> bool:
+    """A dingbat, check box, bullet or unmapped glyph (not a math sign: a large sum sizes its formula)."""
+    return c[:1] in _BULLETS or unicodedata.category(c[:1]) in ("So", "Co", "Cc", "Cn")
+
+
 def _make_segment(glyphs: list[Glyph]) -> Segment:
     glyphs = compose_accents(glyphs)
     ink = [g for g in glyphs if not g.c.isspace()] or glyphs
-    main = max(ink, key=lambda g: g.size)
+    # A check box or bullet set in a larger symbol font does not size its line: the rest does,
+    # so a list item's first line still matches the size of its next line.
+    main = max((g for g in ink if not _symbol(g.c)), key=lambda g: g.size, default=None) \
+        or max(ink, key=lambda g: g.size)
     return Segment(
         glyphs=glyphs,
         x0=min(g.x0 for g in ink), y0=min(g.y0 for g in ink),
