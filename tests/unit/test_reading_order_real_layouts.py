@@ -146,3 +146,26 @@ def test_corpus_korean_report_reads_its_column_footnotes_in_their_column(corpus)
     assert [b.kind for b in result.blocks if b.text.startswith("1) 손해보험의")] == ["footnote"]
     # the author's note under both columns comes after all of the columns' text
     assert text.find("* 경제산업조사실") > text.find("질병은 보장대상이 되지 않는")
+
+
+def test_a_check_box_in_a_larger_symbol_font_keeps_its_item_whole():
+    def build(page):
+        for i, y in enumerate((100, 140)):
+            page.insert_text((60, y + 1), "\u2751", fontsize=13, fontname="zadb")  # the box, 13 pt
+            page.insert_text((76, y), f"Item{i} they coordinate the appointments of private practitioners, or panel appoint-",
+                             fontsize=9, fontname="helv")
+            page.insert_text((76, y + 11), "ments) to legal aid cases", fontsize=9, fontname="helv")
+
+    result = extract_page(_page(build), doc_id="d", source="s", page_number=1)
+    assert "panel appointments)\nto legal aid cases" in result.text  # one block: the word made whole
+    assert not any(b.text.startswith("ments)") for b in result.blocks)
+
+
+def test_corpus_framed_infobox_is_read_whole_beside_the_paragraph_that_wraps_round_it(corpus):
+    # Wikipedia's infobox is framed; the paragraph beside it runs on under it at full width.
+    with pymupdf.open(corpus / "born_digital" / "olmocr__edgar.pdf") as doc:
+        text = extract_page(doc[0], doc_id="d", source="s", page_number=1).text
+    law, box_top, box_end = text.find("enforcement\nof the law."), text.find("King of the English"), \
+        text.find("Ælfgifu of Shaftesbury")
+    wraps = text.find("England had suffered from Viking")
+    assert 0 <= law < box_top < box_end < wraps
