@@ -1,5 +1,9 @@
 """Reading order: blocks -> headers, body in reading order, footnotes, footers.
 
+Footnotes set at the foot of one column (text beside them at their height) are
+read with that column, after its body; footnotes across the text width come
+after the whole body.
+
 Pure functions over `LayoutBlock`s (upright page points), shared by every
 engine; the kinds that decide what is a header or a footnote come from
 `block_kinds`.
@@ -121,6 +125,18 @@ def _tight_under_text(block: LayoutBlock, blocks: list[LayoutBlock], gap: float)
     )
 
 
+def _column_notes(notes: list[LayoutBlock], body: list[LayoutBlock]) -> set[int]:
+    """Footnotes with text beside them at their height: set at the foot of one column, not across the page.
+
+    Such a note is read where it stands, after its column's text and before
+    the next column (the column rules place it once it is among the body).
+    """
+    text = [b for b in body if b.kind != "figure"] + notes
+    return {id(n) for n in notes if any(
+        b is not n and x_overlap(b.x0, b.x1, n.x0, n.x1) <= 0 and min(b.y1, n.y1) - max(b.y0, n.y0) > 0
+        for b in text)}
+
+
 def order_page(blocks: list[LayoutBlock], page_height: float, page_width: Optional[float] = None,
                regions: Sequence[Box] = ()) -> list[LayoutBlock]:
     """Headers first, body in reading order, footers last.
@@ -147,8 +163,11 @@ def _order_page(blocks: list[LayoutBlock], page_height: float, page_width: Optio
     top = [b for b in blocks if b.kind == "header" or (b.kind == "page_number" and b.y1 < 0.5 * page_height)]
     bottom = [b for b in blocks if b.kind in ("footer", "page_number") and b not in top]
     headers, footers = reading_order(top), reading_order(bottom)
-    footnotes = reading_order([b for b in blocks if b.kind == "footnote"])
-    body, floats = split_floats([b for b in blocks if b.kind not in FURNITURE and b.kind != "footnote"])
+    notes = [b for b in blocks if b.kind == "footnote"]
+    in_columns = _column_notes(notes, [b for b in blocks if b.kind not in FURNITURE and b.kind != "footnote"])
+    footnotes = reading_order([b for b in notes if id(b) not in in_columns])
+    body, floats = split_floats([b for b in blocks if b.kind not in FURNITURE
+                                 and (b.kind != "footnote" or id(b) in in_columns)])
     widened = _attach_to_below(body)
     saved = {id(b): (b.x0, b.x1) for b in body if id(b) in widened}
     for b in body:

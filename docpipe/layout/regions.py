@@ -68,10 +68,14 @@ def _holds_box(outer: Box, inner: Box) -> bool:
 
 
 def _crosses(box: Box, b: LayoutBlock) -> bool:
-    """A block partly in and partly out: the frame is no container (a rule under a heading, a highlight)."""
-    w = min(box[2], b.x1) - max(box[0], b.x0)
-    h = min(box[3], b.y1) - max(box[1], b.y0)
-    return w > EDGE and h > EDGE
+    """A block partly in and partly out: the frame is no container (a rule under a heading, a highlight).
+
+    Judged by the block's lines where it has them: a paragraph that wraps round a framed
+    infobox and then runs under it at full width has a box across the frame, not a line.
+    """
+    parts = b.segments or [b]
+    return any(min(box[2], p.x1) - max(box[0], p.x0) > EDGE and min(box[3], p.y1) - max(box[1], p.y0) > EDGE
+               for p in parts)
 
 
 def _by_numbers(units: list[LayoutBlock], expanded: dict[int, list[LayoutBlock]]) -> list[LayoutBlock]:

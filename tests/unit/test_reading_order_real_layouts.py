@@ -104,3 +104,68 @@ def test_numbered_cards_in_a_grid_are_read_in_their_numbers_order():
         assert _order(result.text, heads) == heads, numbers
         # each card is read whole: its text follows its heading before the next card starts
         assert result.text.find("2. Card") < result.text.find("Text2") < result.text.find("3. Card")
+
+
+def _note_page(page, left_note: bool, full_width_note: bool) -> None:
+    _write(page, _lines("Lbody", 40), 60, 80)
+    _write(page, _lines("Rbody", 44), 320, 80)
+    if left_note:
+        _write(page, ["1 Lnote " + " ".join(WORDS[:5]), "continued " + " ".join(WORDS[5:9])], 60, 640, size=7.5)
+    if full_width_note:
+        page.insert_text((60, 760), "2 Wnote a note under both columns " + " ".join(WORDS[:12]), fontsize=7.5)
+
+
+def test_a_footnote_at_the_foot_of_a_column_is_read_with_that_column():
+    result = extract_page(_page(lambda p: _note_page(p, True, True)), doc_id="d", source="s", page_number=1)
+    kinds = {b.text.split()[1]: b.kind for b in result.blocks if b.text.split()[1:2] in (["Lnote"], ["Wnote"])}
+    assert kinds == {"Lnote": "footnote", "Wnote": "footnote"}
+    # left column, its note, right column; the note under both columns after all of the body
+    tags = ["Lbody", "Lnote", "Rbody", "Wnote"]
+    assert _order(result.text, tags) == tags
+    assert result.text.rfind("Rbody") < result.text.find("Wnote")
+
+
+def test_a_footnote_across_a_single_column_stays_after_the_body():
+    def build(page):
+        _write(page, _lines("Body", 30), 60, 80)
+        _write(page, ["1 Fnote " + " ".join(WORDS[:6])], 60, 700, size=7.5)
+
+    result = extract_page(_page(build), doc_id="d", source="s", page_number=1)
+    assert [b.kind for b in result.blocks if "Fnote" in b.text] == ["footnote"]
+    assert result.text.rfind("Body") < result.text.find("Fnote")
+    assert result.blocks[-1].kind == "footnote"
+
+
+def test_corpus_korean_report_reads_its_column_footnotes_in_their_column(corpus):
+    # Notes 1) and 2) stand at the foot of the left column, under the text that calls them ("상해1)나 재해2)").
+    with pymupdf.open(corpus / "born_digital" / "docling__normal_4pages.pdf") as doc:
+        result = extract_page(doc[0], doc_id="d", source="s", page_number=1)
+    text = result.text
+    call, note, right = text.find("재해2)로 보아야 할지"), text.find("1) 손해보험의"), text.find("이슈가 될 것으로")
+    assert 0 <= call < note < right
+    assert [b.kind for b in result.blocks if b.text.startswith("1) 손해보험의")] == ["footnote"]
+    # the author's note under both columns comes after all of the columns' text
+    assert text.find("* 경제산업조사실") > text.find("질병은 보장대상이 되지 않는")
+
+
+def test_a_check_box_in_a_larger_symbol_font_keeps_its_item_whole():
+    def build(page):
+        for i, y in enumerate((100, 140)):
+            page.insert_text((60, y + 1), "\u2751", fontsize=13, fontname="zadb")  # the box, 13 pt
+            page.insert_text((76, y), f"Item{i} they coordinate the appointments of private practitioners, or panel appoint-",
+                             fontsize=9, fontname="helv")
+            page.insert_text((76, y + 11), "ments) to legal aid cases", fontsize=9, fontname="helv")
+
+    result = extract_page(_page(build), doc_id="d", source="s", page_number=1)
+    assert "panel appointments)\nto legal aid cases" in result.text  # one block: the word made whole
+    assert not any(b.text.startswith("ments)") for b in result.blocks)
+
+
+def test_corpus_framed_infobox_is_read_whole_beside_the_paragraph_that_wraps_round_it(corpus):
+    # Wikipedia's infobox is framed; the paragraph beside it runs on under it at full width.
+    with pymupdf.open(corpus / "born_digital" / "olmocr__edgar.pdf") as doc:
+        text = extract_page(doc[0], doc_id="d", source="s", page_number=1).text
+    law, box_top, box_end = text.find("enforcement\nof the law."), text.find("King of the English"), \
+        text.find("Ælfgifu of Shaftesbury")
+    wraps = text.find("England had suffered from Viking")
+    assert 0 <= law < box_top < box_end < wraps

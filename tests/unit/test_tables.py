@@ -52,3 +52,37 @@ def test_lines_of_a_cell_keep_their_order_when_their_sizes_differ():
         + words("4,729.42", 304, 201, 9.1)
     grid = grid_from_cells(boxes, glyphs)
     assert grid.rows_text() == [["Licence renewal, routing\nsoftware, three-year term", "4,729.42"]]
+
+
+def _overlapping(text: str, x: float, y: float, size: float = 9.0) -> list[Glyph]:
+    """Glyphs as the corpus's Korean table sets them: boxes 0.83 em on a 0.73 em advance, a space's box
+    0.28 em on a 0.19 em advance, so the white across a word space is 0.09 em."""
+    out = []
+    for ch in text:
+        width, advance = (0.28, 0.19) if ch == " " else (0.83, 0.73)
+        out.append(Glyph(ch, x, y, x + width * size, y + size, size))
+        x += advance * size
+    return out
+
+
+def test_a_cell_keeps_the_word_spaces_its_glyph_boxes_hide():
+    boxes = [(0, 0, 200, 20), (200, 0, 400, 20)]
+    glyphs = _overlapping("마시는 물 또는", 10, 5) + _overlapping("(498,5)", 210, 5)
+    # a spreadsheet's padding space under the "(" is no word space
+    glyphs.append(Glyph(" ", 212.5, 5, 216.5, 14, 9.0))  # its middle right of the "(" middle
+    assert grid_from_cells(boxes, glyphs).rows_text() == [["마시는 물 또는", "(498,5)"]]
+    # without the space characters the white alone (0.09 em) parts nothing, as before
+    ink = [g for g in glyphs if not g.c.isspace()]
+    assert grid_from_cells(boxes, ink).rows_text() == [["마시는물또는", "(498,5)"]]
+
+
+def test_corpus_korean_table_cells_keep_their_word_spaces(corpus):
+    import pymupdf
+
+    from docpipe.engines.text.page import extract_page
+
+    with pymupdf.open(corpus / "born_digital" / "docling__normal_4pages.pdf") as doc:
+        result = extract_page(doc[1], doc_id="d", source="s", page_number=2)
+    cells = [c.text for t in result.tables for c in t.cells]
+    assert any(c.startswith("◦ 마시는 물 또는 식품을 매개로") for c in cells), cells
+    assert any("높거나 집단 발생의 우려가 커 높" in c for c in cells), cells

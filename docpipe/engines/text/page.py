@@ -116,6 +116,8 @@ def extract_page(page, *, doc_id: str, source: str, page_number: int, tables: bo
         raise NeedsOcr(verdict.value)
 
     all_glyphs = [g for run in upright_runs for g in run if not g.c.isspace()]
+    # Table cells are read from glyphs, and some fonts' word spaces show only as space characters.
+    with_spaces = [g for run in upright_runs for g in run]
     drawings = page.get_cdrawings() if tables or figures else []
     notes = []
     if len(drawings) > MAX_DRAWINGS:
@@ -124,7 +126,7 @@ def extract_page(page, *, doc_id: str, source: str, page_number: int, tables: bo
     if n_replaced:
         notes.append(f"{n_replaced} glyphs with no valid Unicode value replaced by U+FFFD")
     segments = build_segments(upright_runs)
-    grids = find_tables(page, frame, all_glyphs, drawings, segments) if tables else []
+    grids = find_tables(page, frame, with_spaces, drawings, segments) if tables else []
     found = image_figures(images, frame, all_glyphs) + drawn_figures(drawings, frame, all_glyphs, grids) \
         if figures else []
     regions = drawn_regions(drawings, frame, grids)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Optional, Sequence
 
 from docpipe.layout.boxes import Box
-from docpipe.layout.glyphs import Glyph, Segment, build_segments
+from docpipe.layout.glyphs import Glyph, Segment, build_segments, restore_spaces
 from docpipe.layout.tables.grid import Grid, GridCell
 
 # Inside a table a smaller gap already separates cells (right-aligned figures
@@ -130,7 +130,8 @@ def _continues_previous(previous: list[tuple[int, int, Segment]], line: list[tup
 
 def grid_from_text(glyphs: Sequence[Glyph], region: Box, rules: Sequence[float] = ()) -> Optional[Grid]:
     """A table grid from the glyphs inside `region`; `rules` are y positions of full-width rules."""
-    segments = build_segments([[g] for g in glyphs if not g.c.isspace()], gap_em=CELL_GAP_EM)
+    segments = restore_spaces(build_segments([[g] for g in glyphs if not g.c.isspace()], gap_em=CELL_GAP_EM),
+                              [g for g in glyphs if g.c.isspace()])
     if len(segments) < 4:
         return None
     lines = text_lines(segments)

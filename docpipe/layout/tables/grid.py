@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from docpipe.layout.boxes import Box, cluster_edges, encloses
-from docpipe.layout.glyphs import Glyph, Segment, build_segments
+from docpipe.layout.glyphs import Glyph, Segment, build_segments, restore_spaces
 
 
 @dataclass
@@ -138,16 +138,19 @@ def _prune_empty(grid: Grid) -> Grid:
 
 
 def _fill_text(cells: list[GridCell], glyphs: Sequence[Glyph]) -> None:
+    """Each glyph to the first cell holding its centre; space characters among `glyphs` part words."""
     buckets: dict[int, list[Glyph]] = {}
+    spaces: dict[int, list[Glyph]] = {}
     for g in glyphs:
         cx, cy = (g.x0 + g.x1) / 2, (g.y0 + g.y1) / 2
         for index, cell in enumerate(cells):
             x0, y0, x1, y1 = cell.box
             if x0 <= cx <= x1 and y0 <= cy <= y1:
-                buckets.setdefault(index, []).append(g)
+                (spaces if g.c.isspace() else buckets).setdefault(index, []).append(g)
                 break
     for index, inside in buckets.items():
-        cells[index].segments = _rows_then_columns(build_segments([[g] for g in inside]))
+        segments = restore_spaces(build_segments([[g] for g in inside]), spaces.get(index, ()))
+        cells[index].segments = _rows_then_columns(segments)
 
 
 def _rows_then_columns(segments: list) -> list:
