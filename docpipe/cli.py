@@ -117,14 +117,19 @@ def run(
 
         if shutil.which("pdftoppm") is None:
             _fail("--renderer poppler needs poppler-utils (apt-get install poppler-utils; brew install poppler)")
+    from docpipe.runner.session import exit_process
+
     try:
         with native_stderr_hidden(enabled=not verbose):  # Ray's C++ lines; its Python logs: runner.session
-            summary = run_pipeline(config)
+            # Ray is left up: this process ends right after, faster than Ray's own shutdown.
+            summary = run_pipeline(config, shutdown_ray=False)
     except RunError as exc:
-        _fail(str(exc), getattr(exc, "exit_code", 2))
+        typer.echo(f"docpipe: error: {exc}", err=True)
+        exit_process(getattr(exc, "exit_code", 2))
     except KeyboardInterrupt:  # before the run started (discovery, preflight): nothing to keep
         _fail("interrupted (Ctrl-C) before any work started", 130)
     _print_summary(summary)
+    exit_process(0)
 
 
 def _print_summary(summary) -> None:

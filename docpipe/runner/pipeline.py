@@ -49,23 +49,27 @@ class RunSummary:
     wall_s: float = 0.0
 
 
-def run(config: RunConfig, progress: Optional[Progress] = None, registry: Registry = Registry()) -> RunSummary:
+def run(config: RunConfig, progress: Optional[Progress] = None, registry: Registry = Registry(),
+        shutdown_ray: bool = True) -> RunSummary:
     """Run the whole pipeline; raises only run-level errors (`docpipe.errors.RunError`).
 
     A run that ends early (the output store fails, Ctrl-C, SIGTERM, Ray
     itself fails) keeps every document committed so far and says so; the
     same command run again goes on from there (`docpipe.io.resume`).
+    `shutdown_ray=False`: a Ray this run started is left up, for a caller
+    that ends its process next (`runner.session.exit_process`).
     """
     files = discover(config.input, exclude=config.out)
     prepare_output(config.out)
     registry.preflight(config)
     run_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
     with OutputLock(config.out, run_id) as lock:
-        return _run_locked(config, files, run_id, progress or Progress(enabled=config.progress), registry, lock)
+        return _run_locked(config, files, run_id, progress or Progress(enabled=config.progress), registry, lock,
+                           shutdown_ray)
 
 
 def _run_locked(config: RunConfig, files: list[str], run_id: str, progress: Progress,
-                registry: Registry, lock: OutputLock) -> RunSummary:
+                registry: Registry, lock: OutputLock, shutdown_ray: bool) -> RunSummary:
     import ray.exceptions
 
     started = time.perf_counter()
@@ -113,7 +117,7 @@ def _run_locked(config: RunConfig, files: list[str], run_id: str, progress: Prog
         raise Interrupted(_ended_early(f"Ray failed: {exc}", config, earlier, ledger), 2) from None
     finally:
         progress.stop()  # a run that ends early leaves no live bar over its message
-        if started_here:
+        if started_here and shutdown_ray:
             ray.shutdown()
     sweep(config.out, run_id, earlier.kept_parts)
     if config.chunks:  # after the sweep: chunks read the pages exactly as a finished run leaves them
