@@ -25,9 +25,9 @@ from docpipe.layout.blocks import LayoutBlock
 from docpipe.layout.boxes import boxes_overlap, merge_boxes
 from docpipe.layout.compose import PointFrame, compose_page
 from docpipe.layout.glyphs import Glyph, line_segments
-from docpipe.layout.tables.checks import crowded_cells, has_text, inner_verticals
-from docpipe.layout.tables.from_rulings import cell_boxes
-from docpipe.layout.tables.grid import Grid, grid_from_cells
+from docpipe.layout.tables.checks import crowded_cells, inner_verticals
+from docpipe.layout.tables.from_rulings import ruled_grids
+from docpipe.layout.tables.grid import Grid
 from docpipe.records import PageResult
 
 # Tesseract's OSD confidence for a quarter or half turn; below it the page is
@@ -229,12 +229,5 @@ def _speck(word) -> bool:
 def _ruled_grids(horizontal, vertical, glyphs: list[Glyph]) -> list[Grid]:
     # What is left of an erased ruling can still be read as '|' or '_'; no cell holds only that.
     glyphs = [g for g in glyphs if g.c.strip().strip("|_")]
-    grids = []
-    for boxes in cell_boxes(horizontal, vertical):
-        if len(boxes) < 4:
-            continue
-        grid = grid_from_cells(boxes, glyphs)
-        if (grid is not None and grid.n_rows >= 2 and grid.n_cols >= 2 and has_text(grid)
-                and inner_verticals(grid.box, vertical) >= 1 and not crowded_cells(grid)):
-            grids.append(grid)
-    return grids
+    return [grid for grid in ruled_grids(horizontal, vertical, glyphs)
+            if inner_verticals(grid.box, vertical) >= 1 and not crowded_cells(grid)]

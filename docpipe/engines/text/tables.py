@@ -1,7 +1,12 @@
 """Table detection on born-digital pages, cheapest evidence first.
 
 1. Vector rulings: a grid of horizontal and vertical strokes is a ruled table;
-   PyMuPDF's finder (without its layout model) recovers its cells.
+   its cells come from the rulings alone (`layout.tables.from_rulings`, the
+   method of pdfplumber and of PyMuPDF's finder). Not PyMuPDF's finder
+   itself: it first builds a Python dict per character of the page (its
+   `make_chars`), which cost 70% of its time and half of the whole text
+   engine's on pages with tables, for cells that score the same on the
+   corpus's real tables (docs/benchmarks.md, "Start-up and scaling").
 2. Pages whose text lines break into aligned short cells, or that carry long
    horizontal rules, may hold a table without vertical rulings. Only those
    pages pay for PyMuPDF's layout model (about 0.4 s a page on one core),
@@ -21,11 +26,11 @@ from docpipe.layout.tables.checks import (
     crowded_cells, full_width_rules, has_text, inner_verticals, may_hold_ruled_table, split_orientation,
     tabular_evidence,
 )
-from docpipe.layout.tables.from_rulings import frames
+from docpipe.layout.tables.from_rulings import ruled_grids
 from docpipe.layout.tables.from_text import grid_from_text
-from docpipe.layout.tables.grid import Grid, grid_from_cells
+from docpipe.layout.tables.grid import Grid
 
-Stroke = tuple[float, float, float, float, bool]  # x0, y0, x1, y1 (unrotated), edge of a box?
+Stroke = tuple[float, float, float, float]  # x0, y0, x1, y1, unrotated page points
 
 
 def strokes(drawings: list[dict]) -> list[Stroke]:
@@ -36,56 +41,25 @@ def strokes(drawings: list[dict]) -> list[Stroke]:
             kind = item[0]
             if kind == "l":
                 (x0, y0), (x1, y1) = item[1], item[2]
-                out.append((x0, y0, x1, y1, False))
+                out.append((x0, y0, x1, y1))
             elif kind == "re":
                 x0, y0, x1, y1 = item[1]
                 if abs(y1 - y0) < 3.0 or abs(x1 - x0) < 3.0:
-                    out.append((x0, y0, x1, y1, False))
+                    out.append((x0, y0, x1, y1))
                 else:  # a framed or shaded box contributes its edges
-                    out += [(x0, y0, x1, y0, True), (x0, y1, x1, y1, True),
-                            (x0, y0, x0, y1, True), (x1, y0, x1, y1, True)]
+                    out += [(x0, y0, x1, y0), (x0, y1, x1, y1), (x0, y0, x0, y1), (x1, y0, x1, y1)]
             elif kind == "qu":
                 xs = [point[0] for point in item[1]]
                 ys = [point[1] for point in item[1]]
-                out += [(min(xs), min(ys), max(xs), min(ys), True), (min(xs), max(ys), max(xs), max(ys), True),
-                        (min(xs), min(ys), min(xs), max(ys), True), (max(xs), min(ys), max(xs), max(ys), True)]
+                out += [(min(xs), min(ys), max(xs), min(ys)), (min(xs), max(ys), max(xs), max(ys)),
+                        (min(xs), min(ys), min(xs), max(ys)), (max(xs), min(ys), max(xs), max(ys))]
     return out
 
 
 def rulings(page_strokes: list[Stroke], frame) -> tuple[list[tuple[float, float, float]], list[tuple[float, float, float]]]:
     """Horizontal (y, x0, x1) and vertical (x, y0, y1) rulings, upright page points."""
     return split_orientation(frame.box((min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)))
-                              for x0, y0, x1, y1, _ in page_strokes)
-
-
-def _frame_lines(page_strokes: list[Stroke]) -> list[tuple[tuple[float, float], tuple[float, float]]]:
-    """The outer frame of each connected set of rulings (`from_rulings.frames`), as lines for the finder.
-
-    Unrotated page coordinates, as the finder's. Lines and thin bars only:
-    the edges of shaded boxes would join unrelated shapes.
-    """
-    horizontal, vertical = split_orientation((x0, y0, x1, y1) for x0, y0, x1, y1, box in page_strokes if not box)
-    lines = []
-    for left, top, right, bottom in frames(horizontal, vertical):
-        lines += [((left, top), (left, bottom)), ((right, top), (right, bottom)),
-                  ((left, top), (right, top)), ((left, bottom), (right, bottom))]
-    return lines
-
-
-def _ruled_grids(page, frame, glyphs: list[Glyph], page_strokes: list[Stroke]) -> list[Grid]:
-    extra = _frame_lines(page_strokes) if page.rotation == 0 else None
-    try:
-        found = page.find_tables(strategy="lines", use_layout=False, add_lines=extra or None)
-    except Exception:  # a table finder failure must not cost the page its text
-        return []
-    grids = []
-    for table in found.tables:
-        # The finder de-rotates the page first: its boxes are in displayed space.
-        boxes = [frame.box_displayed(cell) for cell in table.cells if cell is not None]
-        grid = grid_from_cells(boxes, glyphs)
-        if grid is not None and grid.n_rows >= 2 and grid.n_cols >= 2 and has_text(grid):
-            grids.append(grid)
-    return grids
+                              for x0, y0, x1, y1 in page_strokes)
 
 
 def _layout_regions(page, frame) -> list[Box]:
@@ -114,7 +88,7 @@ def find_tables(page, frame, glyphs: list[Glyph], drawings: list[dict],
     grids: list[Grid] = []
     text_regions: list[Box] = []
     if may_hold_ruled_table(horizontal, vertical):
-        for grid in _ruled_grids(page, frame, glyphs, page_strokes):
+        for grid in ruled_grids(horizontal, vertical, glyphs):
             if inner_verticals(grid.box, vertical) >= 1 and not crowded_cells(grid):
                 grids.append(grid)
             else:

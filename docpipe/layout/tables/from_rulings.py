@@ -1,11 +1,10 @@
-"""Cell rectangles of ruled tables from ruling lines alone (scanned pages).
+"""Ruled tables from ruling lines alone: the vector strokes of a PDF page, or the lines found in a scan's pixels.
 
-Why not PyMuPDF's finder, as on born-digital pages: it reads vector paths and
-characters of a PDF page, while on a scan the rulings come from pixels. The
-method is the one PyMuPDF's finder inherits from pdfplumber: intersections
+The method is pdfplumber's, which PyMuPDF's finder inherits: intersections
 of horizontal and vertical rulings, then for each intersection the smallest
 rectangle whose four sides are drawn; a missing inner side makes a spanning
-cell. Pure functions over (y, x0, x1) / (x, y0, y1) tuples in page points.
+cell. Pure functions over (y, x0, x1) / (x, y0, y1) tuples in upright page
+points, so both engines, and pages with /Rotate, share them.
 """
 
 from __future__ import annotations
@@ -13,6 +12,9 @@ from __future__ import annotations
 from bisect import bisect_left
 
 from docpipe.layout.boxes import Box, cluster_edges
+from docpipe.layout.glyphs import Glyph
+from docpipe.layout.tables.checks import has_text
+from docpipe.layout.tables.grid import Grid, grid_from_cells
 
 HLine = tuple[float, float, float]  # y, x0, x1
 VLine = tuple[float, float, float]  # x, y0, y1
@@ -78,6 +80,18 @@ def frames(horizontal: list[HLine], vertical: list[VLine], tol: float = 2.0) -> 
                       max([x1 for _, _, x1 in hs] + [x for x, _, _ in vs]),
                       max([y for y, _, _ in hs] + [y1 for _, _, y1 in vs])))
     return boxes
+
+
+def ruled_grids(horizontal: list[HLine], vertical: list[VLine], glyphs: list[Glyph]) -> list[Grid]:
+    """Each ruled table's rows, columns and cell text: at least 2 x 2, with text in enough cells."""
+    grids = []
+    for boxes in cell_boxes(horizontal, vertical):
+        if len(boxes) < 4:  # too few cells to pass has_text: not worth reading their glyphs
+            continue
+        grid = grid_from_cells(boxes, glyphs)
+        if grid is not None and grid.n_rows >= 2 and grid.n_cols >= 2 and has_text(grid):
+            grids.append(grid)
+    return grids
 
 
 def cell_boxes(horizontal: list[HLine], vertical: list[VLine], tol: float = 3.0) -> list[list[Box]]:
