@@ -14,6 +14,8 @@ import html
 from dataclasses import dataclass
 from typing import Sequence
 
+import numpy as np
+
 from docpipe.layout.boxes import Box, cluster_edges, encloses
 from docpipe.layout.glyphs import Glyph, Segment, build_segments, restore_spaces
 
@@ -138,18 +140,26 @@ def _prune_empty(grid: Grid) -> Grid:
 
 
 def _fill_text(cells: list[GridCell], glyphs: Sequence[Glyph]) -> None:
-    """Each glyph to the first cell holding its centre; space characters among `glyphs` part words."""
+    """Each glyph to the first cell holding its centre; space characters among `glyphs` part words.
+
+    Centres against boxes as one array comparison: a loop over cells per glyph of
+    the page cost a tenth of the text engine's time on pages with tables.
+    """
+    if not cells or not glyphs:
+        return
+    boxes = np.array([cell.box for cell in cells], dtype=np.float64)
+    centres = np.array([((g.x0 + g.x1) / 2, (g.y0 + g.y1) / 2) for g in glyphs], dtype=np.float64)
+    cx, cy = centres[:, :1], centres[:, 1:]
+    inside = (boxes[:, 0] <= cx) & (cx <= boxes[:, 2]) & (boxes[:, 1] <= cy) & (cy <= boxes[:, 3])
+    first = inside.argmax(axis=1)
+    held = inside[np.arange(len(glyphs)), first]
     buckets: dict[int, list[Glyph]] = {}
     spaces: dict[int, list[Glyph]] = {}
-    for g in glyphs:
-        cx, cy = (g.x0 + g.x1) / 2, (g.y0 + g.y1) / 2
-        for index, cell in enumerate(cells):
-            x0, y0, x1, y1 = cell.box
-            if x0 <= cx <= x1 and y0 <= cy <= y1:
-                (spaces if g.c.isspace() else buckets).setdefault(index, []).append(g)
-                break
-    for index, inside in buckets.items():
-        segments = restore_spaces(build_segments([[g] for g in inside]), spaces.get(index, ()))
+    for g, index, is_held in zip(glyphs, first.tolist(), held.tolist()):
+        if is_held:
+            (spaces if g.c.isspace() else buckets).setdefault(index, []).append(g)
+    for index, inside_cell in buckets.items():
+        segments = restore_spaces(build_segments([[g] for g in inside_cell]), spaces.get(index, ()))
         cells[index].segments = _rows_then_columns(segments)
 
 
