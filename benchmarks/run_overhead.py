@@ -13,7 +13,9 @@ in this order, each whole command timed from spawn to exit:
   pdfplumber         `extract_text()` and `extract_tables()` of every page, a 2-process
                      multiprocessing.Pool over the files (imports and Pool start included)
   one page, cold     docpipe on the one-page PDF, no Ray running
-  one page, joined   the same while a `ray start --head` Ray runs (started before, not timed)
+  one page, joined   the same while a Ray started by `docpipe up` runs (started before, not
+                     timed: `ray start --head` plus one tiny Ray Data job that makes the
+                     helper actors Ray Data keeps per cluster)
 
 Medians of --repeat rounds; the verdict lines are issue 19's acceptance:
 docpipe 2 CPU <= pdfplumber; one page cold <= 30% of docpipe 2 CPU; one page joined <= half of
@@ -37,7 +39,7 @@ sys.path.insert(0, str(HERE))
 import speed_born_digital as sb  # noqa: E402  (the generated inputs and the machine description)
 from _common import docpipe_command, docpipe_pages_ok  # noqa: E402
 
-RAY = Path(sys.executable).with_name("ray")
+DOCPIPE = Path(sys.executable).with_name("docpipe")
 
 
 def pdfplumber_child(list_file: str) -> None:
@@ -78,8 +80,7 @@ def docpipe(input_path: Path, tmp: Path, pages: int, *options: str) -> float:
 
 
 def ray_cluster(start: bool) -> None:
-    args = ["start", "--head", "--include-dashboard=false", "--disable-usage-stats"] if start else ["stop"]
-    subprocess.run([str(RAY), *args], capture_output=True, check=start)
+    subprocess.run([str(DOCPIPE), "up" if start else "down"], capture_output=True, check=start)
 
 
 def main() -> None:

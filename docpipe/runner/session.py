@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
 import sys
 import warnings
+from typing import Optional
 
 from docpipe.config import RunConfig
 
@@ -40,6 +42,47 @@ def init_ray(config: RunConfig):
     else:  # Ray's own default: join the machine's running Ray (its latest `ray start`), else start one
         ray.init(include_dashboard=False, **quiet)
     return ray, True
+
+
+def start_local_ray(num_cpus: Optional[int] = None) -> str:
+    """A Ray head on this machine that outlives this process (`docpipe up`), warmed for docpipe runs.
+
+    Started with `ray start` (Ray's one way to leave a head running), without the
+    dashboard or usage reporting. Warming runs one tiny Ray Data job, so that the
+    detached actors Ray Data keeps per cluster (its stats and autoscaling
+    coordinator) exist before the first run: a run on a fresh Ray waits about a
+    second for them before its first task. Returns the cluster's address.
+    """
+    command = [sys.executable, "-m", "ray.scripts.scripts", "start", "--head", "--include-dashboard=false",
+               "--disable-usage-stats"]
+    if num_cpus is not None:
+        command.append(f"--num-cpus={num_cpus}")
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode:
+        lines = (done.stderr or done.stdout).strip().splitlines()
+        raise RuntimeError(lines[-1] if lines else f"ray start exited with {done.returncode}")
+    import ray
+
+    ray.init(address="auto", logging_level=logging.ERROR, log_to_driver=False)
+    try:
+        import ray.data
+
+        configure_ray_data()
+        ray.data.range(1).map_batches(_unchanged).materialize()
+        return ray.get_runtime_context().gcs_address
+    finally:
+        ray.shutdown()
+
+
+def _unchanged(batch):
+    return batch
+
+
+def stop_local_ray() -> str:
+    """`ray stop`: every Ray of this machine's user, a running docpipe run's own included; what it said."""
+    done = subprocess.run([sys.executable, "-m", "ray.scripts.scripts", "stop"], capture_output=True, text=True)
+    lines = [line.split(" -- ", 1)[-1] for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    return lines[-1] if lines else "ray stop said nothing"
 
 
 def configure_ray_data(verbose: bool = False) -> None:
