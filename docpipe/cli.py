@@ -42,6 +42,7 @@ def run(
     ocr_engine: str = _option(OcrConfig, "engine", "--ocr-engine"),
     ocr_lang: str = _option(OcrConfig, "lang", "--ocr-lang"),
     ocr_reread: str = _option(OcrConfig, "reread", "--ocr-reread"),
+    ocr_script: str = _option(OcrConfig, "script", "--ocr-script"),
     ocr_dpi: int = _option(OcrConfig, "dpi", "--ocr-dpi"),
     workers: Optional[int] = _option(RunConfig, "workers"),
     password: Optional[str] = _option(RunConfig, "password"),
@@ -104,7 +105,8 @@ def run(
             verbose=verbose, page_timeout_s=page_timeout, commit_every_s=commit_every, chunks=chunks,
             chunk_tokens=chunk_tokens,
             ocr=OcrConfig(engine=ocr_engine, lang=ocr_lang, dpi=ocr_dpi,
-                          reread=None if ocr_reread.lower() == "none" else ocr_reread),
+                          reread=None if ocr_reread.lower() == "none" else ocr_reread,
+                          script=None if ocr_script.lower() == "none" else ocr_script),
             limits=Limits(max_pixels=max_pixels, max_pages=max_pages, max_file_bytes=int(max_file_mb * 2**20)),
             render=RenderConfig(renderer=renderer, dpi=dpi, image_format=image_format), vlm=vlm,
         )

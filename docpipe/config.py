@@ -41,6 +41,10 @@ class OcrConfig(BaseModel):
         "Latin", description="Tesseract model that reads again the words --ocr-lang reads unsure (Latin has the "
         "accented letters eng lacks); 'none' to skip.",
     )
+    script: Optional[str] = Field(
+        "Fraktur", description="Tesseract model of another script for pages --ocr-lang reads unsure: such a page is "
+        "read again with it and kept if it reads surer (Fraktur: German blackletter); 'none' to skip.",
+    )
     dpi: int = Field(300, ge=72, le=1200, description="DPI at which PDF pages are rendered for OCR.")
 
 

@@ -4,6 +4,8 @@
 #   tesseract-ocr-osd  page orientation detection (pages scanned sideways or upside down)
 #   tesseract-ocr-script-latn  Tesseract's Latin-script model: re-reads the words eng reads unsure
 #                      (accented letters, dashes, superscripts; docpipe's --ocr-reread, default Latin)
+#   tesseract-ocr-script-frak  Tesseract's Fraktur model: reads again the pages eng reads unsure, for
+#                      German blackletter (docpipe's --ocr-script, default Fraktur)
 #   poppler-utils      the optional `--renderer poppler` (pdf2image calls pdftoppm)
 #   chromium, chromium-driver  headless Chromium and its matching WebDriver, for the test of the static
 #                      page viewer (`docpipe view`) in a real browser (tests/integration/test_viewer.py)
@@ -22,6 +24,7 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 if ! command -v tesseract >/dev/null 2>&1 || ! tessdata_has osd; then need+=(tesseract-ocr-osd); fi
 if ! command -v tesseract >/dev/null 2>&1 || ! tessdata_has Latin; then need+=(tesseract-ocr-script-latn); fi
+if ! command -v tesseract >/dev/null 2>&1 || ! tessdata_has Fraktur; then need+=(tesseract-ocr-script-frak); fi
 for lang in ${DOCPIPE_OCR_LANGS:-}; do
     tessdata_has "$lang" 2>/dev/null || need+=("tesseract-ocr-$lang")
 done

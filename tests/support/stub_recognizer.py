@@ -30,6 +30,9 @@ class StubRecognizer:
                  for i, text in enumerate(WORDS)]
         return [OcrLine(words, (step, top, step * 2 * len(WORDS), bottom), font_px=float(bottom - top))]
 
+    def recognize_script(self, image, dpi):
+        return None
+
     def reread_unsure(self, lines, image, dpi) -> None:
         pass
 

@@ -284,3 +284,41 @@ def test_spaced_hyphen_whose_box_stops_inside_it_stays_a_hyphen():
     image.paste(0, (84, 30, 89, 35))     # a real middle dot, as wide as tall
     fix_symbols([dot], image)
     assert dot.words[0].text == "·"
+
+
+@pytest.fixture(scope="module")
+def fraktur_engine():
+    tesseract = TesseractEngine("eng", reread="Latin", script="Fraktur")
+    yield tesseract
+    tesseract.close()
+
+
+@pytest.mark.parametrize("name", ["ocrd__kant_aufklaerung_1784_0017", "ocrd__line_perthes_buchhandel_1816_0012_016"])
+def test_corpus_fraktur_is_read_with_the_fraktur_model(engine, fraktur_engine, corpus, name):
+    """Eng reads blackletter unsure (its words average 0.6-0.8): the page is read again with Fraktur, which wins."""
+    scans = corpus / "scans"
+    truth_file = scans / f"{name}.txt"
+    truth = (truth_file if truth_file.exists() else scans / f"{name}.gt.txt").read_text()
+    image = Image.open(scans / f"{name}.tif")
+    with_eng = cer(_ocr(engine, image, None).text, truth)
+    with_fraktur = cer(_ocr(fraktur_engine, image, None).text, truth)
+    assert with_fraktur <= 0.11 and with_fraktur < with_eng - 0.05, (with_eng, with_fraktur)
+
+
+def test_corpus_latin_pages_keep_the_main_model_when_a_script_model_is_there(fraktur_engine, corpus):
+    scans = corpus / "scans"
+    without_script = TesseractEngine("eng", reread="Latin")
+    try:
+        for name in ("tesseract__phototest.tif", "tesseract__eurotext.tif"):
+            image = Image.open(scans / name)
+            assert _ocr(fraktur_engine, image, None).text == _ocr(without_script, image, None).text
+    finally:
+        without_script.close()
+
+
+def test_missing_script_model_says_how_to_install_or_skip_it():
+    from docpipe.config import OcrConfig
+    from docpipe.engines.ocr.tesseract import preflight
+
+    with pytest.raises(TesseractUnavailable, match="--ocr-script none"):
+        preflight(OcrConfig(script="Xyzzy"))

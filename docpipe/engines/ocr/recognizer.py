@@ -38,6 +38,9 @@ class Recognizer(Protocol):
         Raises `docpipe.errors.PageTimeout` once the deadline set by `until` has passed.
         """
 
+    def recognize_script(self, image, dpi: Optional[float]) -> Optional[list[OcrLine]]:
+        """The page read with the model of another script (Fraktur), as `recognize` reads it; None without one."""
+
     def reread_unsure(self, lines: list[OcrLine], image, dpi: Optional[float]) -> None:
         """Read again, in place, the words recognized with low confidence (a no-op where there is no second model)."""
 

@@ -42,16 +42,26 @@ REREAD_BELOW = 0.85
 REREAD_HINT = "`sudo apt-get install tesseract-ocr-script-latn` (Debian/Ubuntu), `brew install tesseract-lang` (macOS)"
 
 
+SCRIPT_HINT = "`sudo apt-get install tesseract-ocr-script-frak` (Debian/Ubuntu), `brew install tesseract-lang` (macOS)"
+
+
 def create(ocr: OcrConfig) -> TesseractEngine:
     """The registry's factory: one loaded Tesseract for this worker."""
-    return TesseractEngine(ocr.lang, reread=ocr.reread)
+    return TesseractEngine(ocr.lang, reread=ocr.reread, script=ocr.script)
 
 
 def preflight(ocr: OcrConfig) -> None:
-    """Before any work: every language and the re-read model are installed; raises TesseractUnavailable."""
+    """Before any work: every language, the re-read and the script model are installed; raises TesseractUnavailable."""
     tessdata = check_languages(ocr.lang)
     if ocr.reread:
         check_reread(ocr.reread, tessdata)  # the same folder: no second search for it
+    if ocr.script:
+        try:
+            check_languages(ocr.script, tessdata)
+        except TesseractUnavailable as exc:
+            hint = f"; for Fraktur: {SCRIPT_HINT}" if ocr.script == "Fraktur" else ""
+            raise TesseractUnavailable(f"{exc}{hint}; or pass --ocr-script none (pages are then read with "
+                                       "--ocr-lang only)") from exc
 
 
 def find_tessdata() -> Optional[str]:
@@ -121,16 +131,21 @@ def _set_image(api, image) -> None:
 class TesseractEngine:
     """One loaded Tesseract per worker: page orientation and recognition (a `Recognizer`)."""
 
-    def __init__(self, lang: str = "eng", tessdata: Optional[str] = None, reread: Optional[str] = None):
-        """`reread`: a second model for the words `lang` reads unsure (see `_reread_unsure`)."""
+    def __init__(self, lang: str = "eng", tessdata: Optional[str] = None, reread: Optional[str] = None,
+                 script: Optional[str] = None):
+        """`reread`: a second model for the words `lang` reads unsure (see `reread_unsure`);
+        `script`: a model for pages in another script (see `recognize_script`)."""
         from tesserocr import OEM, PSM, PyTessBaseAPI
 
         self.tessdata = check_languages(lang, tessdata)
         self.lang = lang
         self.reread = reread if reread and reread != lang else None
-        if self.reread:
-            check_languages(self.reread, self.tessdata)
+        self.script = script if script and script != lang else None
+        for model in (self.reread, self.script):
+            if model:
+                check_languages(model, self.tessdata)
         self._reread_api = None  # loaded on the first unsure word
+        self._script_api = None  # loaded on the first page read unsure
         self._api = PyTessBaseAPI(path=self.tessdata, lang=lang, psm=PSM.AUTO, oem=OEM.LSTM_ONLY)
         self._osd = None
         self._deadline: Optional[float] = None  # time.monotonic() by which this page must be read
@@ -138,7 +153,7 @@ class TesseractEngine:
             self._osd = PyTessBaseAPI(path=self.tessdata, lang="osd", psm=PSM.OSD_ONLY)
 
     def close(self) -> None:
-        for api in (self._api, self._osd, self._reread_api):
+        for api in (self._api, self._osd, self._reread_api, self._script_api):
             if api is not None:
                 api.End()
 
@@ -175,16 +190,34 @@ class TesseractEngine:
     def recognize(self, image, dpi: Optional[float]) -> list[OcrLine]:
         """Words with boxes and confidences, grouped in Tesseract's text lines (as `lang` read them:
         see `reread_unsure`)."""
+        return self._recognize(self._api, image, dpi)
+
+    def recognize_script(self, image, dpi: Optional[float]) -> Optional[list[OcrLine]]:
+        """The page read with the `script` model (Fraktur), loaded on first use; None without one.
+
+        Tesseract's OSD names a page's script too, but not reliably enough to choose
+        a model (an italic Latin page: Fraktur, confidence 2.5); reading the page
+        with both models and keeping the surer reading does (`engines.ocr.page`).
+        """
+        from tesserocr import OEM, PSM, PyTessBaseAPI
+
+        if not self.script:
+            return None
+        if self._script_api is None:
+            self._script_api = PyTessBaseAPI(path=self.tessdata, lang=self.script, psm=PSM.AUTO, oem=OEM.LSTM_ONLY)
+        return self._recognize(self._script_api, image, dpi)
+
+    def _recognize(self, api, image, dpi: Optional[float]) -> list[OcrLine]:
         from tesserocr import RIL, iterate_level
 
-        _set_image(self._api, image)
+        _set_image(api, image)
         if dpi:
-            self._api.SetSourceResolution(int(round(dpi)))
+            api.SetSourceResolution(int(round(dpi)))
         # Tesseract itself stops at the deadline (its ETEXT_DESC monitor); False means it did.
-        finished = self._api.Recognize(timeout=remaining_ms(self._deadline))
+        finished = api.Recognize(timeout=remaining_ms(self._deadline))
         if not finished and self._deadline is not None and remaining_ms(self._deadline) <= 1:
             raise PageTimeout("Tesseract recognition ran over the page's time limit")
-        iterator = self._api.GetIterator()
+        iterator = api.GetIterator()
         lines: list[OcrLine] = []
         if iterator is None:
             return lines
