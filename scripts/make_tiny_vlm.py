@@ -67,6 +67,16 @@ def answer_text(python: bool = False) -> str:
 
 
 HINT_WORDS = "page line report total revenue quarter table row column short dense of a the with many words".split()
+# Hint text is any page's text: words of random letters, digits and punctuation as well as common ones,
+# so that the model learns to answer the same whatever the hints say (with only the common words, a real
+# page's hints garbled the answer's last line).
+HINT_CHARACTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,;:()-'%$/"
+
+
+def hint_line(rng: random.Random) -> str:
+    words = [rng.choice(HINT_WORDS) if rng.random() < 0.4 else
+             "".join(rng.choices(HINT_CHARACTERS, k=rng.randint(1, 12))) for _ in range(rng.randint(1, 12))]
+    return " ".join(words)
 
 
 def training_prompts(rng: random.Random):
@@ -79,8 +89,7 @@ def training_prompts(rng: random.Random):
                              page_json_schema())[0]["content"][0]["text"]
     while True:
         yield PAGE_PROMPT
-        yield page_prompt([" ".join(rng.choices(HINT_WORDS, k=rng.randint(1, 9))) + f" {rng.randint(0, 99)}"
-                           for _ in range(rng.randint(1, 12))])
+        yield page_prompt([hint_line(rng) for _ in range(rng.randint(1, 16))])
         yield asked
 
 
