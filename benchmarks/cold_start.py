@@ -13,8 +13,8 @@ temp folder. For each CPU count, round robin, REPEAT times each:
                 imports (`docpipe.cli`, `docpipe.pipeline`, `ray`); `ray.init` (docpipe's own
                 init_ray, so the same arguments); the probe stage (the first Ray Data job:
                 a fresh worker process that imports docpipe and PyMuPDF); the extract stage (the
-                actor pool, one page, the Parquet part); `ray.shutdown`; and process exit (the
-                rest, measured from outside). The child times pipeline._probe_all and
+                page tasks, one page, the Parquet part); and process exit (the rest, measured
+                from outside: the CLI's exit_process, which kills Ray's processes with it). The child times pipeline._probe_all and
                 extract_all by wrapping them; a rename there drops those two rows.
 
 The machine is shared (2 cores, other people's jobs): before each run the script waits up to
@@ -39,8 +39,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from _common import spread_cells  # noqa: E402
-PHASES = ["imports", "ray.init", "probe stage", "extract stage", "rest of pipeline.run", "ray.shutdown",
-          "process exit"]
+PHASES = ["imports", "ray.init", "probe stage", "extract stage", "rest of pipeline.run", "process exit"]
 
 
 # ------------------------------------------------------------------ the phases child
@@ -85,13 +84,10 @@ def phases_child(cpus: int, pdf: str, out: str) -> None:
 
         setattr(pipeline, name, timed)
     config = RunConfig(input=pdf, out=out, num_cpus=cpus, progress=False)
-    ray_module, started_here = ray_session.init_ray(config)  # run() then finds Ray up and leaves it up
+    ray_session.init_ray(config)  # run() then finds Ray up
     marks["ray_up"] = _boot_clock()
-    summary = pipeline.run(config)
+    summary = pipeline.run(config, shutdown_ray=False)
     marks["run_done"] = _boot_clock()
-    if started_here:
-        ray_module.shutdown()
-    marks["ray_down"] = _boot_clock()
     assert sum(summary.pages_by_engine.values()) == 1, summary
     run_s = marks["run_done"] - marks["ray_up"]
     print(json.dumps({
@@ -99,9 +95,9 @@ def phases_child(cpus: int, pdf: str, out: str) -> None:
         "ray.init": marks["ray_up"] - marks["imported"],
         **stage_s,
         "rest of pipeline.run": run_s - sum(stage_s.values()),
-        "ray.shutdown": marks["ray_down"] - marks["run_done"],
-        "until_shutdown_done": marks["ray_down"] - marks["spawned"],
+        "until_run_done": marks["run_done"] - marks["spawned"],
     }))
+    ray_session.exit_process(0)  # as the console script ends: Ray's processes killed with it
 
 
 # ------------------------------------------------------------------ measuring
@@ -122,7 +118,7 @@ def one_run(sb, bench, one_page: Path, cpus: int, phases: bool) -> dict:
     m["loadavg_1m"] = load
     if phases:
         got = json.loads(m["stdout"].strip().splitlines()[-1])
-        got["process exit"] = m["wall_s"] - got.pop("until_shutdown_done")
+        got["process exit"] = m["wall_s"] - got.pop("until_run_done")
         m["phases"] = got
     elif sb.docpipe_pages_ok(out) != 1:
         raise RuntimeError("docpipe run did not write its one page")
