@@ -88,7 +88,7 @@ class RunConfig(BaseModel):
     password: Optional[str] = Field(None, description="Password for encrypted PDFs.")
     pages_per_unit: Optional[int] = Field(
         None, ge=1,
-        description="Most pages handled by one task (default: about 4 tasks per CPU, 8 to 64 pages; smaller "
+        description="Most pages handled by one task (default: about 2 tasks per CPU, 8 to 64 pages; smaller "
         "toward the end of a run).",
     )
     save_images: bool = Field(False, description="Write page images beside the Parquet.")

@@ -172,7 +172,8 @@ def test_task_size_follows_the_run():
     from docpipe.runner.plan import task_pages
 
     assert task_pages(20, 2) == 8  # small runs keep small tasks, so both CPUs get work
-    assert task_pages(285, 2) == 35
+    assert task_pages(285, 2) == 64  # a long book: few, large tasks
+    assert task_pages(200, 2) == 50
     assert task_pages(1_000_000, 64) == 64  # no task holds more than 64 pages
 
 
