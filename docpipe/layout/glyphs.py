@@ -122,17 +122,15 @@ def _symbol(c: str) -> bool:
 def _make_segment(glyphs: list[Glyph]) -> Segment:
     glyphs = compose_accents(glyphs)
     ink = [g for g in glyphs if not g.c.isspace()] or glyphs
-    # A check box or bullet set in a larger symbol font does not size its line: the rest does,
-    # so a list item's first line still matches the size of its next line.
-    main = max((g for g in ink if not _symbol(g.c)), key=lambda g: g.size, default=None) \
-        or max(ink, key=lambda g: g.size)
+    _, x0s, y0s, x1s, y1s, sizes, bolds, _ = zip(*ink)  # one pass in C: this runs once per line
+    size = sizes[0]
+    if min(sizes) != max(sizes):
+        # A check box or bullet set in a larger symbol font does not size its line: the rest does,
+        # so a list item's first line still matches the size of its next line.
+        size = max((g.size for g in ink if not _symbol(g.c)), default=max(sizes))
     return Segment(
-        glyphs=glyphs,
-        x0=min(g.x0 for g in ink), y0=min(g.y0 for g in ink),
-        x1=max(g.x1 for g in ink), y1=max(g.y1 for g in ink),
-        size=main.size,
-        bold=sum(g.bold for g in ink) * 2 > len(ink),
-        text=_text_of(glyphs),
+        glyphs=glyphs, x0=min(x0s), y0=min(y0s), x1=max(x1s), y1=max(y1s), size=size,
+        bold=sum(bolds) * 2 > len(ink), text=_text_of(glyphs),
     )
 
 
@@ -252,10 +250,9 @@ def build_segments(runs: Iterable[Sequence[Glyph]], barriers: Sequence[float] = 
     finished: list[_OpenSegment] = []
     for piece in pieces:
         ink = [g for g in piece if not g.c.isspace()]
-        p_y0, p_y1 = min(g.y0 for g in ink), max(g.y1 for g in ink)
-        p_size = max(g.size for g in ink)
-        p_right = max(g.x1 for g in ink)
-        x0 = ink[0].x0
+        _, x0s, y0s, x1s, y1s, sizes, _, _ = zip(*ink)
+        p_y0, p_y1, p_size, p_right = min(y0s), max(y1s), max(sizes), max(x1s)
+        x0 = x0s[0]
         best, best_dist = None, None
         still_open = []
         for seg in active:

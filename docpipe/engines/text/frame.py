@@ -32,9 +32,14 @@ class UprightFrame:
         self.turn = turn
         self.matrix = page.rotation_matrix * turn
         self.width, self.height = w, h
+        # Most pages are neither rotated nor turned: their boxes need no arithmetic at all.
+        self.identity = tuple(self.matrix) == (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
 
     def box(self, rect) -> tuple[float, float, float, float]:
         # Plain arithmetic: this runs once per glyph, pymupdf.Rect * Matrix is 20x slower.
+        if self.identity:
+            x0, y0, x1, y1 = rect
+            return (x0, y0, x1, y1) if x0 <= x1 and y0 <= y1 else (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
         m = self.matrix
         x0, y0, x1, y1 = rect
         xa, xb = m.a * x0 + m.c * y0 + m.e, m.a * x1 + m.c * y1 + m.e
