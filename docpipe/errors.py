@@ -39,6 +39,10 @@ class Interrupted(RunError):
         self.exit_code = exit_code
 
 
+class RayUnavailable(RunError):
+    """Ray could not be started, or the cluster named by --address could not be joined."""
+
+
 class EngineUnavailable(RunError):
     """An engine the run needs cannot be loaded or reached (raised before any work)."""
 

@@ -10,6 +10,7 @@ import warnings
 from typing import Optional
 
 from docpipe.config import RunConfig
+from docpipe.errors import RayUnavailable
 
 # Ray's retries of a task whose worker process died (Ray Data's default is forever: one page
 # that crashes its worker every time would stop the run). The task then counts as an errored
@@ -36,12 +37,42 @@ def init_ray(config: RunConfig):
     # (Ray's C++ messages of this process are another matter: runner.console.)
     quiet = {"logging_level": logging.INFO if config.verbose else logging.ERROR, "log_to_driver": config.verbose}
     if config.address:
-        ray.init(address=config.address, **quiet)
-    elif config.num_cpus is not None:
-        ray.init(address="local", num_cpus=config.num_cpus, include_dashboard=False, **quiet)
-    else:  # Ray's own default: join the machine's running Ray (its latest `ray start`), else start one
-        ray.init(include_dashboard=False, **quiet)
+        _check_reachable(config.address)
+    try:
+        if config.address:
+            ray.init(address=config.address, **quiet)
+        elif config.num_cpus is not None:
+            ray.init(address="local", num_cpus=config.num_cpus, include_dashboard=False, **quiet)
+        else:  # Ray's own default: join the machine's running Ray (its latest `ray start`), else start one
+            ray.init(include_dashboard=False, **quiet)
+    except Exception as exc:  # Ray raises bare Exception, ConnectionError, RuntimeError, ValueError here
+        raise RayUnavailable(_ray_start_hint(config, exc)) from None
     return ray, True
+
+
+def _check_reachable(address: str) -> None:
+    """Fail in seconds on a cluster address nothing answers at: Ray itself retries it for minutes."""
+    import socket
+
+    host_port = address.split("://", 1)[-1].rstrip("/")
+    host, _, port = host_port.rpartition(":")
+    if not host or not port.isdigit():  # "auto", "local" or a form Ray resolves itself
+        return
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=10).close()
+    except OSError as exc:
+        raise RayUnavailable(f"could not join the Ray cluster at {address}: {exc.strerror or exc}. Check that "
+                             "the cluster is up (`ray status` on its head) and that --address is its GCS "
+                             "address (host:port, as `ray start --head` printed it)") from None
+
+
+def _ray_start_hint(config: RunConfig, exc: Exception) -> str:
+    said = " ".join(str(exc).split()) or type(exc).__name__
+    if config.address:
+        return (f"could not join the Ray cluster at {config.address}: {said}. Check that the cluster is up "
+                "(`ray status` on its head) and that --address is its GCS address (host:port)")
+    return (f"Ray could not start on this machine: {said}. Its logs are in /tmp/ray/session_latest/logs; "
+            "`ray stop --force` clears a Ray left behind, then run the same command again")
 
 
 def start_local_ray(num_cpus: Optional[int] = None) -> str:

@@ -55,3 +55,14 @@ def test_runs_join_the_ray_docpipe_up_started_and_down_stops_it(tmp_path, sample
     down = _docpipe("down")
     assert down.returncode == 0 and "Stopped" in down.stdout, down.stdout + down.stderr
     assert "Did not find any active Ray processes" in _docpipe("down").stdout
+
+
+def test_an_address_nothing_answers_at_ends_the_run_at_once_with_what_to_check(tmp_path, sample_dir):
+    from support.raycluster import free_port
+
+    address = f"127.0.0.1:{free_port()}"  # a port no cluster listens on: Ray would retry it for minutes
+    run = _docpipe("run", str(sample_dir), "--out", str(tmp_path / "out"), "--address", address, "-q")
+    assert run.returncode == 2
+    assert f"could not join the Ray cluster at {address}: Connection refused" in run.stderr
+    assert "--address is its GCS address" in run.stderr and "Traceback" not in run.stderr
+    assert not list((tmp_path / "out").glob("*/*.parquet"))
