@@ -183,6 +183,15 @@ def test_valid_answer_becomes_a_page_with_fraction_boxes_and_tables():
     assert '<td colspan="2">Header</td>' in table.html
 
 
+def test_a_raw_tab_inside_a_string_is_taken_with_the_repair_said():
+    # vLLM's xgrammar lets raw control characters into JSON strings; strict JSON refuses them.
+    answer = json.dumps(PAGE).replace("First line of text", "First\tline of text")
+    assert "\t" in answer
+    parsed = parse_page(answer, "stop")
+    assert parsed.repairs == ["raw control characters inside strings accepted"] and not parsed.degraded
+    assert parsed.page.blocks[1].lines[0].text == "First\tline of text"
+
+
 @pytest.mark.parametrize("cut", [30, 120, 200, 260])
 def test_truncated_answer_is_closed_after_its_last_complete_element(cut):
     text = json.dumps(PAGE)[:cut]

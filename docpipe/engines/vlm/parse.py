@@ -62,6 +62,15 @@ def load_json(text: Optional[str], finish_reason: Optional[str] = None) -> tuple
         return json.loads(body), repairs
     except json.JSONDecodeError as exc:
         error = exc
+    if error.msg == "Invalid control character at":
+        # A raw tab or newline inside a string: strict JSON forbids it, yet a grammar-constrained
+        # answer can carry one (vLLM's xgrammar lets control characters into strings).
+        try:
+            value = json.loads(body, strict=False)
+            repairs.append("raw control characters inside strings accepted")
+            return value, repairs
+        except json.JSONDecodeError as exc:
+            error = exc
     start = body.find("{")
     if start < 0:
         raise VlmAnswerError(f"answer is not JSON ({error.msg}): {_snippet(body)}")
