@@ -17,12 +17,11 @@ Its answers mean nothing about quality: the point is that vLLM's real request
 handling (chat template, image preprocessing and placeholder tokens,
 structured outputs, logprobs, errors) runs.
 
-Why LLaVA and not Nemotron Nano VL's own architecture (NemotronH_Nano_VL_V2):
-vLLM has no config class for it (the real checkpoint brings its own code), and
-its RADIO vision encoder's code is not in transformers, so a model of that
-architecture could be built here only with random weights and hand-written
-config code; LLaVA is built into transformers, trains in seconds, and vLLM
-runs it on CPU.
+Why LLaVA for the trained model: Nemotron Nano VL's own architecture
+(NemotronH_Nano_VL_V2) has no PyTorch implementation outside vLLM to train
+(its RADIO encoder is not in transformers), so make_tiny_nemotron.py builds
+that one with random weights only; LLaVA is built into transformers, trains
+in seconds, and vLLM runs it on CPU.
 """
 
 from __future__ import annotations

@@ -183,6 +183,13 @@ def test_valid_answer_becomes_a_page_with_fraction_boxes_and_tables():
     assert '<td colspan="2">Header</td>' in table.html
 
 
+def test_an_answer_cut_off_before_its_first_block_says_max_tokens():
+    with pytest.raises(VlmAnswerError, match="cut off at max_tokens before its first block"):
+        parse_page('{"blocks"', "length")
+    with pytest.raises(VlmAnswerError, match="page schema"):
+        parse_page('{"blocks"', "stop")
+
+
 def test_a_raw_tab_inside_a_string_is_taken_with_the_repair_said():
     # vLLM's xgrammar lets raw control characters into JSON strings; strict JSON refuses them.
     answer = json.dumps(PAGE).replace("First line of text", "First\tline of text")

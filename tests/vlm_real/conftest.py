@@ -2,8 +2,10 @@
 
 docpipe runs here as `.venv-vllm/bin/docpipe`, a process of that virtualenv,
 so the engine, its chat template, image preprocessing, structured outputs and
-errors are vLLM's own. The checkpoints are made by scripts/make_tiny_vlm.py:
-their answers say nothing about quality, only that the path works.
+errors are vLLM's own. The checkpoints are made by scripts/make_tiny_vlm.py
+(LLaVA, trained to give one answer) and scripts/make_tiny_nemotron.py (the
+production model's architecture, random): their answers say nothing about
+quality, only that the path works.
 """
 
 from __future__ import annotations
@@ -23,10 +25,10 @@ def vllm_venv() -> Path:
     return VENV
 
 
-def _make_checkpoint(venv: Path, folder: Path, *flags: str) -> Path:
-    made = subprocess.run([str(venv / "bin" / "python"), str(ROOT / "scripts" / "make_tiny_vlm.py"), str(folder),
-                           *flags], capture_output=True, text=True, timeout=600, env=clean_env())
-    assert made.returncode == 0, f"make_tiny_vlm.py {' '.join(flags)} failed:\n{made.stdout[-2000:]}{made.stderr[-4000:]}"
+def _make_checkpoint(venv: Path, folder: Path, *flags: str, script: str = "make_tiny_vlm.py") -> Path:
+    made = subprocess.run([str(venv / "bin" / "python"), str(ROOT / "scripts" / script), str(folder), *flags],
+                          capture_output=True, text=True, timeout=600, env=clean_env())
+    assert made.returncode == 0, f"{script} {' '.join(flags)} failed:\n{made.stdout[-2000:]}{made.stderr[-4000:]}"
     return folder
 
 
@@ -39,6 +41,12 @@ def tiny_vlm(vllm_venv, tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_random_vlm(vllm_venv, tmp_path_factory) -> Path:
     return _make_checkpoint(vllm_venv, tmp_path_factory.mktemp("tiny-random-vlm"), "--random")
+
+
+@pytest.fixture(scope="session")
+def tiny_nemotron(vllm_venv, tmp_path_factory) -> Path:
+    """Nemotron Nano VL's own architecture (NemotronH_Nano_VL_V2: RADIO, Mamba2 and attention), random weights."""
+    return _make_checkpoint(vllm_venv, tmp_path_factory.mktemp("tiny-nemotron"), script="make_tiny_nemotron.py")
 
 
 @pytest.fixture(scope="session")

@@ -43,6 +43,8 @@ def parse_page(text: Optional[str], finish_reason: Optional[str] = None,
                token_logprobs: Optional[list[tuple[str, float]]] = None) -> ParsedPage:
     data, repairs = load_json(text, finish_reason)
     if not isinstance(data, dict) or not isinstance(data.get("blocks"), list):
+        if finish_reason == "length":  # what to change is --max-tokens, not the prompt or the model
+            raise VlmAnswerError(f"answer cut off at max_tokens before its first block: {_snippet(text)}")
         raise VlmAnswerError(f"answer does not match the page schema (no 'blocks' list): {_snippet(text)}")
     blocks = _valid_items(data["blocks"], VlmBlock, _fix_block, repairs, "block")
     tables = _valid_items(data.get("tables") or [], VlmTable, _fix_table, repairs, "table")
