@@ -2,8 +2,9 @@
 # `vllm serve` for a tiny checkpoint (scripts/make_tiny_vlm.py or make_tiny_nemotron.py DIR) on
 # 127.0.0.1:PORT, in the foreground, with what a CPU run needs; the model is served under the name DIR.
 #   scripts/serve_tiny_vlm.sh DIR PORT
-# --trust-remote-code: Nemotron Nano VL (and its tiny copy) ships its config code; --enforce-eager: no graph compilation on CPU; --kv-cache-memory-bytes: otherwise vLLM on CPU
-# wants 90% of the machine's memory free; VLLM_CPU_OMP_THREADS_BIND=nobind: its default pins
+# --trust-remote-code: Nemotron Nano VL (and its tiny copy) ships its config code; --enforce-eager:
+# no graph compilation on CPU; --kv-cache-memory-bytes: otherwise vLLM on CPU wants 90% of the
+# machine's memory free; VLLM_CPU_OMP_THREADS_BIND=nobind: its default pins
 # OpenMP threads to cores, which fights the Ray workers of a docpipe run on the same machine;
 # 8 images per prompt: what docpipe sends for --schema (--schema-pages, default 8); --dtype: the
 # checkpoint's own (vLLM's "auto" would turn the trained float32 LLaVA into bfloat16 and change its

@@ -36,10 +36,9 @@ def init_ray(config: RunConfig):
     # keeps the workers' stdout/stderr in their log files instead of echoing it here.
     # (Ray's C++ messages of this process are another matter: runner.console.)
     quiet = {"logging_level": logging.INFO if config.verbose else logging.ERROR, "log_to_driver": config.verbose}
-    if config.address:
-        _check_reachable(config.address)
     try:
         if config.address:
+            _check_reachable(config.address)
             ray.init(address=config.address, **quiet)
         elif config.num_cpus is not None:
             ray.init(address="local", num_cpus=config.num_cpus, include_dashboard=False, **quiet)
@@ -58,19 +57,15 @@ def _check_reachable(address: str) -> None:
     host, _, port = host_port.rpartition(":")
     if not host or not port.isdigit():  # "auto", "local" or a form Ray resolves itself
         return
-    try:
-        socket.create_connection((host.strip("[]"), int(port)), timeout=10).close()
-    except OSError as exc:
-        raise RayUnavailable(f"could not join the Ray cluster at {address}: {exc.strerror or exc}. Check that "
-                             "the cluster is up (`ray status` on its head) and that --address is its GCS "
-                             "address (host:port, as `ray start --head` printed it)") from None
+    socket.create_connection((host.strip("[]"), int(port)), timeout=10).close()  # OSError: nobody there
 
 
 def _ray_start_hint(config: RunConfig, exc: Exception) -> str:
-    said = " ".join(str(exc).split()) or type(exc).__name__
+    said = getattr(exc, "strerror", None) or " ".join(str(exc).split()) or type(exc).__name__
     if config.address:
         return (f"could not join the Ray cluster at {config.address}: {said}. Check that the cluster is up "
-                "(`ray status` on its head) and that --address is its GCS address (host:port)")
+                "(`ray status` on its head) and that --address is its GCS address (host:port, as "
+                "`ray start --head` printed it)")
     return (f"Ray could not start on this machine: {said}. Its logs are in /tmp/ray/session_latest/logs; "
             "`ray stop --force` clears a Ray left behind, then run the same command again")
 

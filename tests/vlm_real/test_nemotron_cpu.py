@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from test_vllm_cpu import PAGES, READ_DOCUMENTS, _documents, _pages, _run, _run_served
+from test_vllm_cpu import INPUTS, PAGES, READ_DOCUMENTS, _documents, _pages, _run, _run_served
 
 TOKENS_PER_TILE = 256
 
@@ -22,7 +22,7 @@ TOKENS_PER_TILE = 256
 @pytest.fixture(scope="module")
 def inputs(sample_dir, tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("nemotron_in")
-    for name in ("single_column.pdf", "scan.png", "corrupt.pdf"):
+    for name in INPUTS:
         shutil.copy(sample_dir / name, folder / name)
     return folder
 
