@@ -10,16 +10,17 @@ from __future__ import annotations
 import functools
 
 from docpipe.config import VlmConfig
+from docpipe.engines.vlm.chat_frame import page_chat_frame
 from docpipe.engines.vlm.inprocess import (
     CPU_STAGE, answer_row, cpu_build, extraction_row, from_extraction_output, from_output, processor_kwargs,
     to_extraction_request, to_request,
 )
 
 
-def processor_config(vlm: VlmConfig, on_cpu: bool):
+def processor_config(vlm: VlmConfig, on_cpu: bool, templated: bool = False):
     from ray.data.llm import vLLMEngineProcessorConfig
 
-    return vLLMEngineProcessorConfig(**processor_kwargs(vlm, on_cpu=on_cpu))
+    return vLLMEngineProcessorConfig(**processor_kwargs(vlm, on_cpu=on_cpu, templated=templated))
 
 
 def _map_kwargs(on_cpu: bool) -> dict:
@@ -41,9 +42,10 @@ def build_page_processor(vlm: VlmConfig, attempt: int):
     from ray.data.llm import build_processor
 
     on_cpu = cpu_build()
+    frame = page_chat_frame(vlm.model)
     processor = build_processor(
-        processor_config(vlm, on_cpu),
-        preprocess=functools.partial(to_request, vlm=vlm, attempt=attempt),
+        processor_config(vlm, on_cpu, templated=frame is not None),
+        preprocess=functools.partial(to_request, vlm=vlm, attempt=attempt, frame=frame),
         postprocess=functools.partial(from_output, max_tokens=vlm.max_tokens),
         **_map_kwargs(on_cpu),
     )
@@ -51,7 +53,10 @@ def build_page_processor(vlm: VlmConfig, attempt: int):
 
 
 def build_extraction_processor(vlm: VlmConfig):
-    """Dataset of document rows (images, text) -> rows of doc_id, source, result."""
+    """Dataset of document rows (images, text) -> rows of doc_id, source, result.
+
+    Ray Data's stages template these requests: one per document, with as many
+    images as it has pages, so no single frame fits them all (`chat_frame`)."""
     from ray.data.llm import build_processor
 
     on_cpu = cpu_build()

@@ -15,6 +15,7 @@ from PIL import Image
 from docpipe.arrow import VLM_STREAM_SCHEMA
 from docpipe.config import VlmConfig
 from docpipe.engines.vlm.answer import page_json_schema, to_page_result
+from docpipe.engines.vlm.chat_frame import ChatFrame
 from docpipe.engines.vlm.inprocess import (
     answer_row, engine_kwargs, extraction_row, from_output, quantization, to_extraction_request, to_request,
 )
@@ -117,6 +118,27 @@ def test_the_engine_tokenizes_and_detokenizes_itself():
         config = processor_config(VlmConfig(workers=1), on_cpu=on_cpu)
         assert config.tokenize_stage["enabled"] is False and config.detokenize_stage["enabled"] is False
         assert config.chat_template_stage["enabled"] is True  # the prompt the engine tokenizes
+        # Rows templated by docpipe's frame need neither of Ray Data's templating stages.
+        templated = processor_config(VlmConfig(workers=1), on_cpu=on_cpu, templated=True)
+        assert templated.chat_template_stage["enabled"] is False
+        assert templated.prepare_multimodal_stage["enabled"] is False
+
+
+def test_a_templated_request_carries_its_prompt_and_decoded_image():
+    vlm = VlmConfig()
+    frame = ChatFrame(prefix="<|user|>\n<image>\n", suffix="<|end|>\n<|assistant|>\n")
+    task = {name: None for name in VLM_STREAM_SCHEMA.names}
+    task.update(kind="vlm", doc_id="d", source="s", mime="application/pdf", page=1, image=_png(),
+                hints=["first line", "{{ second }}"])
+    request = to_request(task, vlm=vlm, attempt=0, frame=frame)
+    assert "messages" not in request
+    assert request["prompt"] == frame.prefix + page_prompt(["first line", "{{ second }}"]) + frame.suffix
+    image = request["multimodal_data"]["image"]
+    assert image.mode == "RGB" and image.size == Image.open(io.BytesIO(_png())).size
+    assert request["mm_processor_kwargs"] == {"max_num_tiles": vlm.max_tiles}
+    assert json.loads(request["sampling_params"]["structured_outputs"]["json"]) == page_json_schema()
+    done = to_request(dict(task, kind="done"), vlm=vlm, attempt=0, frame=frame)
+    assert done["prompt"] == "." and done["sampling_params"]["max_tokens"] == 1 and "multimodal_data" not in done
 
 
 def test_in_process_rows_round_trip():

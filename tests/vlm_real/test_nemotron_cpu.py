@@ -9,11 +9,14 @@ Its answers are noise, so every page falls back to a CPU engine with the reason.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
+from support.vllm_cpu import ROOT, clean_env
 from test_vllm_cpu import INPUTS, PAGES, READ_DOCUMENTS, _documents, _pages, _run, _run_served
 
 TOKENS_PER_TILE = 256
@@ -68,3 +71,18 @@ def test_served_answers_are_retried_then_fall_back_with_the_reason(vllm_venv, ti
     for key, reason in reasons.items():
         assert "max_tokens" in reason, (key, reason)
         assert "-a1-" in pages[key]["part"], pages[key]["part"]  # written by the second pass: asked again
+
+
+@pytest.mark.parametrize("model", ["tiny_vlm", "tiny_nemotron"])
+def test_a_page_prompt_templated_once_is_the_one_ray_datas_stages_make(vllm_venv, model, request):
+    # docpipe templates the page chat once per run and sets each page's text into it; Ray Data's
+    # multimodal and chat-template stages, which it replaces, template every page in full.
+    checkpoint = request.getfixturevalue(model)
+    done = subprocess.run([str(vllm_venv / "bin" / "python"), str(ROOT / "tests" / "support" / "ray_chat_stages.py"),
+                           str(checkpoint)], capture_output=True, text=True, timeout=600, cwd=ROOT, env=clean_env())
+    assert done.returncode == 0, done.stderr[-3000:]
+    cases = [json.loads(line[len("case "):]) for line in done.stdout.splitlines() if line.startswith("case ")]
+    assert len(cases) == 2
+    for case in cases:
+        assert case["frame"] == case["ray"] and case["same_image"]
+    assert "<image>" in cases[1]["ray"] and "Invoice {{ number }} {% raw %}" in cases[1]["ray"]

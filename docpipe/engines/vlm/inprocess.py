@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
+import io
 import json
+from typing import Optional
 
 from docpipe.arrow import VLM_ANSWER_FIELDS, VLM_STREAM_SCHEMA
 from docpipe.config import VlmConfig
 from docpipe.engines.vlm.answer import page_json_schema
+from docpipe.engines.vlm.chat_frame import ChatFrame
 from docpipe.engines.vlm.extraction import load_schema, parse_extraction, request_messages
-from docpipe.engines.vlm.request import ray_row
+from docpipe.engines.vlm.request import page_prompt, ray_row
 from docpipe.engines.vlm.tasks import page_messages, temperature
 from docpipe.errors import VlmUnavailable
 
@@ -88,23 +91,25 @@ CPU_ENGINE_KWARGS = {"enforce_eager": True, "kv_cache_memory_bytes": 1 << 30}
 CPU_STAGE = {"num_cpus": 0.1}
 
 
-def processor_kwargs(vlm: VlmConfig, on_cpu: bool = False) -> dict:
+def processor_kwargs(vlm: VlmConfig, on_cpu: bool = False, templated: bool = False) -> dict:
     """Keyword arguments of `ray.data.llm.vLLMEngineProcessorConfig` for this model.
 
     `on_cpu`: the installed vLLM is its CPU build (`cpu_build()`): each engine
     is placed on one CPU bundle instead of `gpus_per_worker` GPUs.
+    `templated`: the rows carry their prompt and image ready for the engine
+    (`chat_frame`), so Ray Data's multimodal and chat-template stages are off.
     """
     stage = {"enabled": True, **(CPU_STAGE if on_cpu else {})}
     # The multimodal stage parses messages with its own ModelConfig, which is not given the
     # engine's trust_remote_code (Ray 2.60): a model shipping its own code needs it here too.
-    multimodal = {**stage, "model_config_kwargs": {"trust_remote_code": True}}
+    multimodal = {**stage, "enabled": not templated, "model_config_kwargs": {"trust_remote_code": True}}
     kwargs = dict(
         model_source=vlm.model,
         engine_kwargs={**engine_kwargs(vlm), **(CPU_ENGINE_KWARGS if on_cpu else {})},
         concurrency=vlm.workers,
         batch_size=vlm.batch_size,
         prepare_multimodal_stage=multimodal,
-        chat_template_stage=dict(stage),
+        chat_template_stage={**stage, "enabled": not templated},
         # The engine tokenizes the templated prompt and detokenizes its answer itself: separate
         # stages would be two more actor processes per engine, taking CPU turns with it (the
         # answer text and logprobs come from vLLM's own output either way).
@@ -124,17 +129,34 @@ def _no_op_request() -> dict:
     return {"messages": [{"role": "user", "content": "."}], "sampling_params": {"max_tokens": 1, "temperature": 0.0}}
 
 
+def _no_op_prompt() -> dict:
+    return {"prompt": ".", "sampling_params": {"max_tokens": 1, "temperature": 0.0}}
+
+
 def _finish_reason(row: dict, max_tokens: int) -> str:
     # ray.data.llm reports no finish reason; an answer that used every token was cut off.
     return "length" if (row.get("num_generated_tokens") or 0) >= max_tokens else "stop"
 
 
-def to_request(row: dict, vlm: VlmConfig, attempt: int) -> dict:
+def to_request(row: dict, vlm: VlmConfig, attempt: int, frame: Optional[ChatFrame] = None) -> dict:
+    """The processor's request for a stream row: chat messages for Ray Data's stages to template,
+    or, given the run's `frame`, the prompt and image the engine takes as they are."""
     if row["kind"] != "vlm":
-        return {**row, **_no_op_request()}
+        return {**row, **(_no_op_prompt() if frame else _no_op_request())}
     request = ray_row(page_messages(row), schema=page_json_schema(), max_tokens=vlm.max_tokens,
                       temperature=temperature(attempt), max_tiles=vlm.max_tiles)
+    if frame:
+        del request["messages"]
+        request.update(prompt=frame.prompt(page_prompt(row.get("hints"))),
+                       multimodal_data={"image": decoded_image(row["image"])})
     return {**row, **request}
+
+
+def decoded_image(png: bytes):
+    """The page image as vLLM's own loader gives it to the model's processor (an RGB PIL image)."""
+    from PIL import Image
+
+    return Image.open(io.BytesIO(png)).convert("RGB")
 
 
 def from_output(row: dict, max_tokens: int) -> dict:
