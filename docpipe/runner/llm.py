@@ -23,17 +23,26 @@ def processor_config(vlm: VlmConfig, on_cpu: bool, templated: bool = False):
     return vLLMEngineProcessorConfig(**processor_kwargs(vlm, on_cpu=on_cpu, templated=templated))
 
 
-def _map_kwargs(on_cpu: bool) -> dict:
-    """The preprocess and postprocess maps: tasks that take a whole CPU each by default, which a
-    CPU-only machine whose engine holds a CPU may never have free (the run would wait forever)."""
-    return {"preprocess_map_kwargs": dict(CPU_STAGE), "postprocess_map_kwargs": dict(CPU_STAGE)} if on_cpu else {}
+def _cpu_map(vlm: VlmConfig) -> dict:
+    """A map around CPU engines: tasks take a whole CPU each by default, which a CPU-only machine
+    whose engine holds a CPU may never have free (the run would wait forever). With a tenth of a
+    CPU, Ray would run ten at once per CPU, each in a worker process it starts (and imports
+    docpipe in) for them; a few milliseconds a row need one task per engine."""
+    import ray.data
+
+    return {**CPU_STAGE, "compute": ray.data.TaskPoolStrategy(size=vlm.workers)}
 
 
-def _with_failed_rows_read(processor, read_row, on_cpu: bool):
+def _map_kwargs(vlm: VlmConfig, on_cpu: bool) -> dict:
+    """The preprocess and postprocess maps."""
+    return {"preprocess_map_kwargs": _cpu_map(vlm), "postprocess_map_kwargs": _cpu_map(vlm)} if on_cpu else {}
+
+
+def _with_failed_rows_read(processor, read_row, vlm: VlmConfig, on_cpu: bool):
     """The processor, then every output row through `read_row`: the rows the engine failed on skip
     the processor's postprocess (Ray 2.60), and would otherwise arrive with none of its columns."""
     def apply(dataset):
-        return processor(dataset).map(read_row, **(dict(CPU_STAGE) if on_cpu else {}))
+        return processor(dataset).map(read_row, **(_cpu_map(vlm) if on_cpu else {}))
     return apply
 
 
@@ -47,9 +56,9 @@ def build_page_processor(vlm: VlmConfig, attempt: int):
         processor_config(vlm, on_cpu, templated=frame is not None),
         preprocess=functools.partial(to_request, vlm=vlm, attempt=attempt, frame=frame),
         postprocess=functools.partial(from_output, max_tokens=vlm.max_tokens),
-        **_map_kwargs(on_cpu),
+        **_map_kwargs(vlm, on_cpu),
     )
-    return _with_failed_rows_read(processor, functools.partial(answer_row, max_tokens=vlm.max_tokens), on_cpu)
+    return _with_failed_rows_read(processor, functools.partial(answer_row, max_tokens=vlm.max_tokens), vlm, on_cpu)
 
 
 def build_extraction_processor(vlm: VlmConfig):
@@ -64,7 +73,7 @@ def build_extraction_processor(vlm: VlmConfig):
         processor_config(vlm, on_cpu),
         preprocess=functools.partial(to_extraction_request, vlm=vlm),
         postprocess=functools.partial(from_extraction_output, schema_ref=vlm.schema_ref, max_tokens=vlm.max_tokens),
-        **_map_kwargs(on_cpu),
+        **_map_kwargs(vlm, on_cpu),
     )
     read_row = functools.partial(extraction_row, schema_ref=vlm.schema_ref, max_tokens=vlm.max_tokens)
-    return _with_failed_rows_read(processor, read_row, on_cpu)
+    return _with_failed_rows_read(processor, read_row, vlm, on_cpu)
