@@ -1,6 +1,6 @@
 """How much of the vLLM engine docpipe keeps busy: its two VLM paths against the same requests sent straight.
 
-    .venv-vllm/bin/python benchmarks/vlm_overhead.py --model DIR [--pages 96] [--work /tmp/vlm_overhead]
+    .venv-vllm/bin/python benchmarks/vlm_overhead.py --model DIR [--pages 96] [--repeat 3] [--work /tmp/vlm_overhead]
 
 DIR is a checkpoint vLLM runs here (scripts/make_tiny_vlm.py DIR makes a tiny
 one). Four measurements, in one run, on the same generated one-page PDFs:
@@ -16,7 +16,10 @@ one). Four measurements, in one run, on the same generated one-page PDFs:
 Each rate is a steady-state one: the pages of a large set less those of a
 small set, over the difference of their times, so that what every run pays
 once (Ray's start, the engine's load, the first compile) cancels out and what
-is left is pages per second while pages flow. The pages are rendered for one
+is left is pages per second while pages flow. Each time is the median of
+`--repeat` rounds, small and large alternated: a docpipe run's fixed cost
+(about 40 s in process) is large beside the difference, and one round of
+each moved the rate by half between two runs of the script. The pages are rendered for one
 tile (`--max-tiles 1`): a tiny model sees 64x64 pixels whatever it is sent.
 The last line is `ratio=<docpipe in-process pages/s over raw pages/s>`.
 """
@@ -26,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -79,7 +83,14 @@ def steady_rate(small: tuple[int, float], large: tuple[int, float]) -> float:
     return (large[0] - small[0]) / (large[1] - small[1])
 
 
-def raw_in_process(model: str, paths: list[Path], small: int) -> float:
+def median_rate(time_of, small: int, large: int, repeat: int) -> float:
+    """`steady_rate` from the median times of `repeat` alternated rounds of `time_of(n_pages)`."""
+    rounds = [(time_of(small), time_of(large)) for _ in range(repeat)]
+    return steady_rate((small, statistics.median(r[0] for r in rounds)),
+                       (large, statistics.median(r[1] for r in rounds)))
+
+
+def raw_in_process(model: str, paths: list[Path], small: int, repeat: int) -> float:
     """`LLM.chat` on all requests at once, timed for the small and the large set in one engine."""
     from vllm import LLM, SamplingParams
     from vllm.sampling_params import StructuredOutputsParams
@@ -94,16 +105,16 @@ def raw_in_process(model: str, paths: list[Path], small: int) -> float:
                             structured_outputs=StructuredOutputsParams(json=json.dumps(page_json_schema())))
     requests = page_requests(paths)
     llm.chat(requests[:2], params, use_tqdm=False)  # warm-up
-    times = []
-    for n in (small, len(requests)):
+
+    def time_of(n: int) -> float:
         started = time.perf_counter()
         outputs = llm.chat(requests[:n], params, use_tqdm=False)
-        times.append((n, time.perf_counter() - started))
         assert all(o.outputs[0].text for o in outputs)
-    return steady_rate(*times)
+        return time.perf_counter() - started
+    return median_rate(time_of, small, len(requests), repeat)
 
 
-def plain_client(url: str, model: str, paths: list[Path], small: int, concurrency: int) -> float:
+def plain_client(url: str, model: str, paths: list[Path], small: int, concurrency: int, repeat: int) -> float:
     """The same requests through the OpenAI client, `concurrency` in flight, as docpipe's server worker."""
     from openai import OpenAI
 
@@ -116,12 +127,12 @@ def plain_client(url: str, model: str, paths: list[Path], small: int, concurrenc
                 for m in page_requests(paths)]
     with ThreadPoolExecutor(concurrency) as pool:
         list(pool.map(lambda kw: client.chat.completions.create(**kw), requests[:2]))  # warm-up
-        times = []
-        for n in (small, len(requests)):
+
+        def time_of(n: int) -> float:
             started = time.perf_counter()
             list(pool.map(lambda kw: client.chat.completions.create(**kw), requests[:n]))
-            times.append((n, time.perf_counter() - started))
-    return steady_rate(*times)
+            return time.perf_counter() - started
+        return median_rate(time_of, small, len(requests), repeat)
 
 
 def docpipe_run(inputs: Path, out: Path, options: list[str]) -> float:
@@ -138,9 +149,10 @@ def docpipe_run(inputs: Path, out: Path, options: list[str]) -> float:
     return wall
 
 
-def docpipe_rate(small_in: Path, large_in: Path, work: Path, options: list[str], small: int, large: int) -> float:
-    return steady_rate((small, docpipe_run(small_in, work / "out-small", options)),
-                       (large, docpipe_run(large_in, work / "out-large", options)))
+def docpipe_rate(small_in: Path, large_in: Path, work: Path, options: list[str], small: int, large: int,
+                 repeat: int) -> float:
+    inputs = {small: small_in, large: large_in}
+    return median_rate(lambda n: docpipe_run(inputs[n], work / f"out-{n}", options), small, large, repeat)
 
 
 def serve(model: str, port: int, log: Path):
@@ -155,33 +167,37 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=96)
     parser.add_argument("--work", type=Path, default=Path("/tmp/vlm_overhead"))
     parser.add_argument("--concurrency", type=int, default=8, help="requests in flight (docpipe's default)")
+    parser.add_argument("--repeat", type=int, default=3, help="alternated rounds; each time is their median")
     parser.add_argument("--raw-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.environ.setdefault("VLLM_CPU_OMP_THREADS_BIND", "nobind")
     paths = make_inputs(args.work / "pages", args.pages)
     small = args.pages // 4
     if args.raw_only:  # in a process of its own, so that its engine is gone before docpipe's starts
-        print(json.dumps(raw_in_process(args.model, paths, small)))
+        print(json.dumps(raw_in_process(args.model, paths, small, args.repeat)))
         return
     small_in = subset(paths[:small], args.work / "small")
     raw = subprocess.run([sys.executable, __file__, "--model", args.model, "--pages", str(args.pages),
-                          "--work", str(args.work), "--raw-only"], capture_output=True, text=True)
+                          "--work", str(args.work), "--repeat", str(args.repeat), "--raw-only"],
+                         capture_output=True, text=True)
     if raw.returncode:
         sys.exit(f"raw vLLM failed: {raw.stderr[-2000:]}")
     rates = {"raw vLLM LLM.chat (in process)": float(raw.stdout.strip().splitlines()[-1])}
     rates["docpipe --vlm-in-process"] = docpipe_rate(
         small_in, args.work / "pages", args.work, ["--vlm-in-process", "--model", args.model,
-                                                   "--max-model-len", "8192"], small, args.pages)
+                                                   "--max-model-len", "8192"], small, args.pages, args.repeat)
     server = serve(args.model, 8471, args.work / "vllm.log")
     try:
-        rates["plain OpenAI client (server)"] = plain_client(server.url, args.model, paths, small, args.concurrency)
+        rates["plain OpenAI client (server)"] = plain_client(server.url, args.model, paths, small, args.concurrency,
+                                                             args.repeat)
         rates["docpipe --vlm-url (server)"] = docpipe_rate(
             small_in, args.work / "pages", args.work, ["--vlm-url", server.url, "--model", args.model,
                                                        "--vlm-concurrency", str(args.concurrency)],
-            small, args.pages)
+            small, args.pages, args.repeat)
     finally:
         server.stop()
-    print(f"{args.pages} pages (steady state from {small} and {args.pages}), concurrency {args.concurrency}")
+    print(f"{args.pages} pages (steady state from {small} and {args.pages}, medians of {args.repeat} rounds), "
+          f"concurrency {args.concurrency}")
     for name, rate in rates.items():
         print(f"  {name:34s} {rate:7.2f} pages/s")
     server_ratio = rates["docpipe --vlm-url (server)"] / rates["plain OpenAI client (server)"]

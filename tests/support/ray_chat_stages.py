@@ -1,7 +1,9 @@
 """Run in .venv-vllm: a page request as docpipe's templated-once frame makes it, and as Ray Data's own
 multimodal and chat-template stages (Ray 2.60) make it from the same messages.
 
-    python ray_chat_stages.py MODEL  ->  a line "case {...JSON...}" per case: {"frame": ..., "ray": ..., "same_image": ...}
+    python ray_chat_stages.py MODEL
+
+prints a line "case {JSON}" per case: {"frame": ..., "ray": ..., "same_image": ...}
 """
 
 from __future__ import annotations
