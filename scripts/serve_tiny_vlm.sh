@@ -22,6 +22,10 @@ if [ ! -x "$python" ]; then
 fi
 dtype=$("$python" -c 'import json, sys; c = json.load(open(sys.argv[1] + "/config.json")); print(c.get("dtype") or c.get("torch_dtype") or "float32")' "$1")
 export VLLM_CPU_OMP_THREADS_BIND=${VLLM_CPU_OMP_THREADS_BIND:-nobind}
+# One OpenMP thread unless told otherwise: a tiny model's kernels are too small to share, and
+# two threads spinning on two cores took every CPU cycle from the client beside the server (the
+# plain client of benchmarks/vlm_overhead.py: 7.4 pages/s with two, 13.4 with one).
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 # An inherited OMP_THREAD_LIMIT below torch's thread count (1, from a shell or CI) hung the
 # CPU engine in its first forward pass: the engine chooses its own threads.
 unset OMP_THREAD_LIMIT
