@@ -177,9 +177,11 @@ def main() -> None:
         print(json.dumps(raw_in_process(args.model, paths, small, args.repeat)))
         return
     small_in = subset(paths[:small], args.work / "small")
+    # One OpenMP thread, as Ray gives docpipe's engine actor (a one-CPU bundle); the tiny model also
+    # runs faster alone with one than with two, so raw vLLM is not slowed to docpipe's favour.
     raw = subprocess.run([sys.executable, __file__, "--model", args.model, "--pages", str(args.pages),
                           "--work", str(args.work), "--repeat", str(args.repeat), "--raw-only"],
-                         capture_output=True, text=True)
+                         capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
     if raw.returncode:
         sys.exit(f"raw vLLM failed: {raw.stderr[-2000:]}")
     rates = {"raw vLLM LLM.chat (in process)": float(raw.stdout.strip().splitlines()[-1])}
