@@ -190,3 +190,11 @@ def test_malformed_json_is_retried_then_replaced_with_the_reason(vllm_venv, tiny
         assert page["error"].startswith("vlm failed, page from "), (key, page["error"])
         assert "answer is not JSON" in page["error"] and "{'blocks'" in page["error"], page["error"]
         assert "-a1-" in page["part"], page["part"]  # written by the second pass: it was asked again
+
+
+def test_a_model_that_is_not_there_stops_the_run_with_one_message(vllm_venv, inputs, tmp_path):
+    result = _run(vllm_venv, inputs, tmp_path / "out", "--engine", "vlm", "--vlm-in-process",
+                  "--model", str(tmp_path / "no-such-model"), timeout=300)
+    assert result.returncode == 2
+    assert f"could not read the model at {tmp_path / 'no-such-model'}" in result.stderr
+    assert "Check --model" in result.stderr and "Traceback" not in result.stderr
