@@ -75,7 +75,10 @@ def test_a_signalled_driver_stops_promptly_keeps_its_commits_and_resumes(tmp_pat
     folder, out = tmp_path / "in", tmp_path / "out"
     make_pdfs(folder, 40, 15)
     command = _command(folder, out, "--pages-per-task", "10", "--commit-every", "0.5")
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Ctrl-C reaches the run as at a terminal, whatever this test inherited: a shell that starts a
+    # job in the background without job control (`.ci/run &`) ignores SIGINT for it and its children.
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         _wait_for(lambda: list((out / "documents").glob("part-*.parquet")), process, "a commit")
         process.send_signal(sent)
