@@ -129,14 +129,12 @@ def processor_kwargs(vlm: VlmConfig, on_cpu: bool = False, templated: bool = Fal
     return kwargs
 
 
-def _no_op_request() -> dict:
+def _no_op_request(templated: bool = False) -> dict:
     """For a row that needs no answer (a page the text layer finished, a document that could not be
-    rendered): the processor has no pass-through, and a one-token request costs the engine next to nothing."""
-    return {"messages": [{"role": "user", "content": "."}], "sampling_params": {"max_tokens": 1, "temperature": 0.0}}
-
-
-def _no_op_prompt() -> dict:
-    return {"prompt": ".", "sampling_params": {"max_tokens": 1, "temperature": 0.0}}
+    rendered): the processor has no pass-through, and a one-token request costs the engine next to nothing.
+    `templated`: a prompt for the engine itself, when Ray Data's templating stages are off."""
+    text = {"prompt": "."} if templated else {"messages": [{"role": "user", "content": "."}]}
+    return {**text, "sampling_params": {"max_tokens": 1, "temperature": 0.0}}
 
 
 def _finish_reason(row: dict, max_tokens: int) -> str:
@@ -148,7 +146,7 @@ def to_request(row: dict, vlm: VlmConfig, attempt: int, frame: Optional[ChatFram
     """The processor's request for a stream row: chat messages for Ray Data's stages to template,
     or, given the run's `frame`, the prompt and image the engine takes as they are."""
     if row["kind"] != "vlm":
-        return {**row, **(_no_op_prompt() if frame else _no_op_request())}
+        return {**row, **_no_op_request(templated=frame is not None)}
     request = ray_row(page_messages(row), schema=page_json_schema(), max_tokens=vlm.max_tokens,
                       temperature=temperature(attempt), max_tiles=vlm.max_tiles)
     if frame:
