@@ -8,9 +8,12 @@ placement; how a row becomes a request and how the answer comes back is
 from __future__ import annotations
 
 import functools
+import threading
+from concurrent.futures import Future
+from typing import Optional
 
 from docpipe.config import VlmConfig
-from docpipe.engines.vlm.chat_frame import page_chat_frame
+from docpipe.engines.vlm.chat_frame import ChatFrame, page_chat_frame
 from docpipe.engines.vlm.inprocess import (
     CPU_STAGE, answer_row, cpu_build, extraction_row, from_extraction_output, from_output, processor_kwargs,
     to_extraction_request, to_request,
@@ -46,12 +49,29 @@ def _with_failed_rows_read(processor, read_row, vlm: VlmConfig, on_cpu: bool):
     return apply
 
 
-def build_page_processor(vlm: VlmConfig, attempt: int):
-    """Dataset of VLM stream rows -> the same rows with answer, finish_reason, logprobs and vlm_error."""
+def chat_frame_soon(vlm: VlmConfig) -> Future:
+    """The run's page chat frame, made in a thread from the start of the run: its imports (vLLM,
+    transformers, torch) take about 8 s of one CPU, which the engine's start would otherwise wait
+    for, while starting Ray and probing the inputs leave the driver idle. The future raises what
+    `page_chat_frame` raised (a model that cannot be read)."""
+    future: Future = Future()
+
+    def make() -> None:
+        try:
+            future.set_result(page_chat_frame(vlm.model))
+        except BaseException as exc:  # handed to whoever asks for the frame
+            future.set_exception(exc)
+    threading.Thread(target=make, name="chat-frame", daemon=True).start()
+    return future
+
+
+def build_page_processor(vlm: VlmConfig, attempt: int, frame_soon: Optional[Future] = None):
+    """Dataset of VLM stream rows -> the same rows with answer, finish_reason, logprobs and vlm_error.
+    `frame_soon`: the run's `chat_frame_soon`, else the frame is made here."""
     from ray.data.llm import build_processor
 
     on_cpu = cpu_build()
-    frame = page_chat_frame(vlm.model)
+    frame: Optional[ChatFrame] = frame_soon.result() if frame_soon else page_chat_frame(vlm.model)
     processor = build_processor(
         processor_config(vlm, on_cpu, templated=frame is not None),
         preprocess=functools.partial(to_request, vlm=vlm, attempt=attempt, frame=frame),

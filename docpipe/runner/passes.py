@@ -14,7 +14,8 @@ separate, with images crossing as encoded bytes.
 
 from __future__ import annotations
 
-from typing import Callable
+from concurrent.futures import Future
+from typing import Callable, Optional
 
 from docpipe.arrow import PAGES_SCHEMA, SUMMARY_COLUMNS, to_table
 from docpipe.config import RunConfig, VlmConfig
@@ -35,7 +36,7 @@ def workers(ray, config: RunConfig) -> int:
 
 
 def extract_all(ray, units: list[WorkUnit], pages_per_task: int, config: RunConfig, recognizers: tuple,
-                run_id: str, record: Callable[[dict], None]) -> None:
+                run_id: str, record: Callable[[dict], None], frame_soon: Optional[Future] = None) -> None:
     """Every page of the units, in passes; each page's summary goes to `record` once.
 
     A pass takes over the pages the one before did not finish: a page whose
@@ -44,13 +45,14 @@ def extract_all(ray, units: list[WorkUnit], pages_per_task: int, config: RunConf
     bundle whose worker died on every try (a crash, or the memory monitor),
     now one page per task, so a page that kills its worker costs only itself.
     Pages still not done after the last pass become `worker_lost` rows.
+    `frame_soon`: the in-process VLM's chat frame (`llm.chat_frame_soon`), made once for all passes.
     """
     passes = config.vlm.attempts if config.vlm_pages else 2
     by_doc = {u.doc_id: u for u in units}
     n_workers = workers(ray, config)
     for attempt in range(passes):
         dataset = _pass_stages(ray, units, pages_per_task, config, recognizers, n_workers, run_id, attempt,
-                               last=attempt == passes - 1)
+                               last=attempt == passes - 1, frame_soon=frame_soon)
         if dataset is None:
             return
         back, retry = set(), []
@@ -71,7 +73,7 @@ def extract_all(ray, units: list[WorkUnit], pages_per_task: int, config: RunConf
 
 
 def _pass_stages(ray, units: list[WorkUnit], pages_per_task: int, config: RunConfig, recognizers: tuple,
-                 n_workers: int, run_id: str, attempt: int, last: bool):
+                 n_workers: int, run_id: str, attempt: int, last: bool, frame_soon: Optional[Future]):
     """One pass's stages: extract pages (and, for VLM pages, answer -> read and write)."""
     config_dict = config.model_dump()
     prefix = f"part-{run_id}-a{attempt}"
@@ -87,7 +89,7 @@ def _pass_stages(ray, units: list[WorkUnit], pages_per_task: int, config: RunCon
     dataset = _page_stage(ray, units, pages_per_task, config_dict, recognizers, n_workers, share, prefix, **stage)
     if dataset is None:
         return None
-    dataset = _answer_stage(ray, dataset, config_dict, recognizers, config.vlm, attempt)
+    dataset = _answer_stage(ray, dataset, config_dict, recognizers, config.vlm, attempt, frame_soon)
     return map_actors(
         dataset, FinishWorker,
         fn_constructor_kwargs={"config": config_dict, "recognizers": recognizers, "last_attempt": last,
@@ -136,9 +138,10 @@ def _page_stage(ray, units: list[WorkUnit], pages_per_task: int, config_dict: di
     )
 
 
-def _answer_stage(ray, dataset, config_dict: dict, recognizers: tuple, vlm: VlmConfig, attempt: int):
+def _answer_stage(ray, dataset, config_dict: dict, recognizers: tuple, vlm: VlmConfig, attempt: int,
+                  frame_soon: Optional[Future]):
     if vlm.url is None:
-        return build_page_processor(vlm, attempt)(dataset)
+        return build_page_processor(vlm, attempt, frame_soon)(dataset)
     # Network-bound: each worker keeps `concurrency` requests in flight and needs no CPU of its own.
     return map_actors(
         dataset, ServerAnswerer,

@@ -29,6 +29,7 @@ from docpipe.io.resume import Committed, Ledger, recover, sweep, unextracted
 from docpipe.records import DocumentProbe, DocumentResult
 from docpipe.runner.document_rows import document_rows
 from docpipe.runner.extractions import extract_schemas
+from docpipe.runner.llm import chat_frame_soon
 from docpipe.runner.passes import extract_all
 from docpipe.runner.plan import probe_cost, split_units, task_pages
 from docpipe.runner.progress import Progress
@@ -76,6 +77,8 @@ def _run_locked(config: RunConfig, files: list[str], run_id: str, progress: Prog
     summary = RunSummary(run_id=run_id, out=config.out)
     page_rows: list[dict] = []
     earlier, ledger = Committed(), None
+    in_process_vlm = config.vlm_pages and config.vlm.url is None
+    frame_soon = chat_frame_soon(config.vlm) if in_process_vlm else None  # made while Ray starts
     ray, started_here = init_ray(config)
     try:
         import ray.data
@@ -99,7 +102,7 @@ def _run_locked(config: RunConfig, files: list[str], run_id: str, progress: Prog
             progress.page_done(row)
             ledger.page_done(row)
 
-        extract_all(ray, units, pages_per_task, config, registry.recognizers, run_id, record)
+        extract_all(ray, units, pages_per_task, config, registry.recognizers, run_id, record, frame_soon)
         ledger.finish()
         summary.documents = ledger.committed
         if config.vlm is not None and config.vlm.schema_ref:

@@ -23,8 +23,9 @@ from docpipe.engines.vlm.parse import LOOP_RUN, parse_page
 from docpipe.engines.vlm.request import (
     SYSTEM_MESSAGE, chat_messages, image_size_for_tiles, openai_kwargs, page_prompt, ray_row, tile_grid,
 )
-from docpipe.errors import VlmAnswerError
+from docpipe.errors import VlmAnswerError, VlmUnavailable
 from docpipe.records import PageResult
+from docpipe.runner import llm as runner_llm
 from docpipe.runner.llm import processor_config
 
 PAGE = {
@@ -139,6 +140,24 @@ def test_a_templated_request_carries_its_prompt_and_decoded_image():
     assert json.loads(request["sampling_params"]["structured_outputs"]["json"]) == page_json_schema()
     done = to_request(dict(task, kind="done"), vlm=vlm, attempt=0, frame=frame)
     assert done["prompt"] == "." and done["sampling_params"]["max_tokens"] == 1 and "multimodal_data" not in done
+
+
+def test_the_chat_frame_made_while_ray_starts_reaches_the_processor_or_its_error_does(monkeypatch):
+    frame = ChatFrame(prefix="<s>[INST]<image>\n", suffix="[/INST]")
+    made_in = []
+
+    def make(model):
+        import threading
+
+        made_in.append(threading.current_thread().name)
+        if model == "missing":
+            raise VlmUnavailable("could not read the model at missing")
+        return frame
+    monkeypatch.setattr(runner_llm, "page_chat_frame", make)
+    assert runner_llm.chat_frame_soon(VlmConfig(model="tiny")).result(timeout=10) == frame
+    with pytest.raises(VlmUnavailable, match="could not read the model at missing"):
+        runner_llm.chat_frame_soon(VlmConfig(model="missing")).result(timeout=10)
+    assert made_in == ["chat-frame", "chat-frame"]
 
 
 def test_in_process_rows_round_trip():
