@@ -3,11 +3,14 @@
     .venv-vllm/bin/python benchmarks/vlm_overhead.py --model DIR [--pages 96] [--repeat 3] [--work /tmp/vlm_overhead]
 
 DIR is a checkpoint vLLM runs here (scripts/make_tiny_vlm.py DIR makes a tiny
-one). Four measurements, in one run, on the same generated one-page PDFs:
+one). Five measurements, in one run, on the same generated one-page PDFs:
 
 - raw in process: `vllm.LLM.chat` on every page's request at once (the
   messages, image, page schema under structured outputs, max_tokens and
   logprobs docpipe sends), with the engine arguments docpipe gives it;
+- raw async engine: vLLM's `AsyncLLM`, the engine class `ray.data.llm` runs,
+  given the requests docpipe's engine stage receives (`inprocess.to_request`:
+  templated prompt, decoded image, sampling parameters), all at once;
 - docpipe in process: `docpipe run --engine vlm --vlm-in-process`;
 - plain client: the same requests to `vllm serve` (scripts/serve_tiny_vlm.sh)
   from a thread pool with docpipe's concurrency (`--vlm-concurrency`);
@@ -21,7 +24,9 @@ is left is pages per second while pages flow. Each time is the median of
 (about 40 s in process) is large beside the difference, and one round of
 each moved the rate by half between two runs of the script. The pages are rendered for one
 tile (`--max-tiles 1`): a tiny model sees 64x64 pixels whatever it is sent.
-The last line is `ratio=<docpipe in-process pages/s over raw pages/s>`.
+The last lines are `async_ratio=<docpipe in-process over the raw async engine>`
+(the share of its own engine class docpipe keeps busy) and
+`ratio=<docpipe in-process pages/s over raw pages/s>`.
 """
 
 from __future__ import annotations
@@ -114,6 +119,57 @@ def raw_in_process(model: str, paths: list[Path], small: int, repeat: int) -> fl
     return median_rate(time_of, small, len(requests), repeat)
 
 
+def raw_async_engine(model: str, paths: list[Path], small: int, repeat: int) -> float:
+    """`AsyncLLM.generate` on all requests at once, as docpipe's engine stage makes them."""
+    import asyncio
+
+    import pymupdf
+    from vllm import SamplingParams
+    from vllm.engine.arg_utils import AsyncEngineArgs
+    from vllm.sampling_params import StructuredOutputsParams
+    from vllm.v1.engine.async_llm import AsyncLLM
+
+    from docpipe.config import VlmConfig
+    from docpipe.engines.vlm.chat_frame import page_chat_frame
+    from docpipe.engines.vlm.inprocess import CPU_ENGINE_KWARGS, engine_kwargs, to_request
+    from docpipe.engines.vlm.request import page_image
+
+    vlm = VlmConfig(model=model, max_tiles=MAX_TILES, max_model_len=8192)
+    frame = page_chat_frame(model)
+    requests = []
+    for path in paths:
+        with pymupdf.open(path) as doc:
+            row = to_request({"kind": "vlm", "image": page_image(doc[0], MAX_TILES), "hints": None}, vlm, 0, frame)
+        sampling = dict(row["sampling_params"])
+        structured = StructuredOutputsParams(**sampling.pop("structured_outputs"))
+        requests.append(({"prompt": row["prompt"], "multi_modal_data": row["multimodal_data"],
+                          "mm_processor_kwargs": row["mm_processor_kwargs"]},
+                         SamplingParams(**sampling, structured_outputs=structured)))
+
+    async def answer(engine, request, number: int):
+        async for output in engine.generate(request[0], request[1], str(number)):
+            if output.finished:
+                return output
+
+    async def measure() -> float:
+        engine = AsyncLLM.from_engine_args(AsyncEngineArgs(model=model, **engine_kwargs(vlm), **CPU_ENGINE_KWARGS))
+        numbers = iter(range(1 << 30))
+        try:
+            await asyncio.gather(*(answer(engine, r, next(numbers)) for r in requests[:2]))  # warm-up
+            times = {}
+            for _ in range(repeat):
+                for n in (small, len(requests)):
+                    started = time.perf_counter()
+                    outputs = await asyncio.gather(*(answer(engine, r, next(numbers)) for r in requests[:n]))
+                    assert all(o.outputs[0].text for o in outputs)
+                    times.setdefault(n, []).append(time.perf_counter() - started)
+        finally:
+            engine.shutdown()
+        return steady_rate((small, statistics.median(times[small])),
+                           (len(requests), statistics.median(times[len(requests)])))
+    return asyncio.run(measure())
+
+
 def plain_client(url: str, model: str, paths: list[Path], small: int, concurrency: int, repeat: int) -> float:
     """The same requests through the OpenAI client, `concurrency` in flight, as docpipe's server worker."""
     from openai import OpenAI
@@ -161,6 +217,18 @@ def serve(model: str, port: int, log: Path):
     return Server(Path(model), log, port=port).wait_ready()
 
 
+def raw_rate(kind: str, args) -> float:
+    """One raw measurement in a child process with one OpenMP thread, as Ray gives docpipe's engine
+    actor (a one-CPU bundle); the tiny model also runs faster with one than with two, so raw vLLM
+    is not slowed to docpipe's favour."""
+    raw = subprocess.run([sys.executable, __file__, "--model", args.model, "--pages", str(args.pages),
+                          "--work", str(args.work), "--repeat", str(args.repeat), "--raw-only", kind],
+                         capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    if raw.returncode:
+        sys.exit(f"raw vLLM ({kind}) failed: {raw.stderr[-2000:]}")
+    return float(raw.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", required=True, help="a checkpoint folder (scripts/make_tiny_vlm.py DIR)")
@@ -168,23 +236,18 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/vlm_overhead"))
     parser.add_argument("--concurrency", type=int, default=8, help="requests in flight (docpipe's default)")
     parser.add_argument("--repeat", type=int, default=3, help="alternated rounds; each time is their median")
-    parser.add_argument("--raw-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--raw-only", choices=["chat", "async"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.environ.setdefault("VLLM_CPU_OMP_THREADS_BIND", "nobind")
     paths = make_inputs(args.work / "pages", args.pages)
     small = args.pages // 4
     if args.raw_only:  # in a process of its own, so that its engine is gone before docpipe's starts
-        print(json.dumps(raw_in_process(args.model, paths, small, args.repeat)))
+        measure = raw_in_process if args.raw_only == "chat" else raw_async_engine
+        print(json.dumps(measure(args.model, paths, small, args.repeat)))
         return
     small_in = subset(paths[:small], args.work / "small")
-    # One OpenMP thread, as Ray gives docpipe's engine actor (a one-CPU bundle); the tiny model also
-    # runs faster alone with one than with two, so raw vLLM is not slowed to docpipe's favour.
-    raw = subprocess.run([sys.executable, __file__, "--model", args.model, "--pages", str(args.pages),
-                          "--work", str(args.work), "--repeat", str(args.repeat), "--raw-only"],
-                         capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
-    if raw.returncode:
-        sys.exit(f"raw vLLM failed: {raw.stderr[-2000:]}")
-    rates = {"raw vLLM LLM.chat (in process)": float(raw.stdout.strip().splitlines()[-1])}
+    rates = {"raw vLLM LLM.chat (in process)": raw_rate("chat", args),
+             "raw vLLM AsyncLLM (in process)": raw_rate("async", args)}
     rates["docpipe --vlm-in-process"] = docpipe_rate(
         small_in, args.work / "pages", args.work, ["--vlm-in-process", "--model", args.model,
                                                    "--max-model-len", "8192"], small, args.pages, args.repeat)
@@ -204,6 +267,7 @@ def main() -> None:
         print(f"  {name:34s} {rate:7.2f} pages/s")
     server_ratio = rates["docpipe --vlm-url (server)"] / rates["plain OpenAI client (server)"]
     print(f"server_ratio={server_ratio:.2f}")
+    print(f"async_ratio={rates['docpipe --vlm-in-process'] / rates['raw vLLM AsyncLLM (in process)']:.2f}")
     print(f"ratio={rates['docpipe --vlm-in-process'] / rates['raw vLLM LLM.chat (in process)']:.2f}")
 
 
