@@ -1,0 +1,113 @@
+"""PyMuPDF's layout model with ONNX Runtime's default threads against one thread, two processes at once.
+
+    python benchmarks/layout_threads.py [--seeds 9] [--work /tmp/layout_threads]
+
+Inputs: gen_born_digital.py seeds 1..--seeds (12 documents each). The pages whose
+`extract_page` asks the layout model (`Page.get_layout`, for tables without rulings)
+are found first; then two processes at once each extract half of them three times
+(as docpipe's two page workers on a 2-CPU machine), once with ONNX Runtime's
+default session options (a thread per core, spinning while idle: what
+`import pymupdf` activates) and once with `intra_op_num_threads=1` (the CPU Ray
+gives each worker); then one process alone with each. Prints wall and CPU seconds
+of each process. pymupdf.layout has no thread setting: the benchmark sizes its
+sessions by replacing `onnxruntime.SessionOptions` before `import pymupdf`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def child(pages_file: str, part: int, parts: int, one_thread: bool) -> None:
+    if one_thread:
+        import onnxruntime
+
+        class OneThread(onnxruntime.SessionOptions):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                self.intra_op_num_threads = 1
+        onnxruntime.SessionOptions = OneThread
+    import pymupdf
+
+    from docpipe.engines.text.page import extract_page
+
+    pages = json.loads(Path(pages_file).read_text())[part::parts]
+    with pymupdf.open(pages[0][0]) as doc:  # warm: the first call pays one-off costs
+        extract_page(doc.load_page(pages[0][1]), doc_id="warm", source="warm", page_number=1)
+    wall, cpu = time.perf_counter(), time.process_time()
+    for path, index in pages * 3:
+        with pymupdf.open(path) as doc:
+            extract_page(doc.load_page(index), doc_id=path, source=path, page_number=index + 1)
+    print(json.dumps({"pages": 3 * len(pages), "wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu}))
+
+
+def layout_pages(folder: Path) -> list[tuple[str, int]]:
+    import pymupdf
+
+    from docpipe.engines.text.page import extract_page
+
+    asked: list[int] = []
+    original = pymupdf.Page.get_layout
+
+    def counted(self, *args, **kwargs):
+        asked.append(1)
+        return original(self, *args, **kwargs)
+    pymupdf.Page.get_layout = counted
+    found = []
+    for path in sorted(folder.glob("*/*.pdf")):
+        with pymupdf.open(path) as doc:
+            for index in range(doc.page_count):
+                before = len(asked)
+                extract_page(doc.load_page(index), doc_id=str(path), source=str(path), page_number=index + 1)
+                if len(asked) > before:
+                    found.append((str(path), index))
+    pymupdf.Page.get_layout = original
+    return found
+
+
+def run(pages_file: Path, parts: int, one_thread: bool) -> list[dict]:
+    command = [sys.executable, __file__, "--child", str(pages_file), "--parts", str(parts)]
+    procs = [subprocess.Popen([*command, "--part", str(k), *(["--one-thread"] if one_thread else [])],
+                              stdout=subprocess.PIPE, text=True) for k in range(parts)]
+    return [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in procs]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seeds", type=int, default=9)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/layout_threads"))
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--part", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--parts", type=int, default=1, help=argparse.SUPPRESS)
+    parser.add_argument("--one-thread", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.part, args.parts, args.one_thread)
+        return
+    for seed in range(1, args.seeds + 1):
+        out = args.work / f"seed{seed}"
+        if not out.exists():
+            subprocess.run([sys.executable, str(HERE / "gen_born_digital.py"), str(out), "--n", "12",
+                            "--seed", str(seed)], check=True, capture_output=True)
+    pages_file = args.work / "layout_pages.json"
+    pages = layout_pages(args.work)
+    pages_file.write_text(json.dumps(pages))
+    print(f"{len(pages)} pages ask the layout model; cpus {os.cpu_count()}")
+    for parts in (2, 1):
+        for one_thread in (False, True):
+            results = run(pages_file, parts, one_thread)
+            label = "one ONNX thread" if one_thread else "ONNX defaults  "
+            print(f"{parts} process(es), {label}: " + "; ".join(
+                f"{r['pages']} pages wall {r['wall']:.2f} s cpu {r['cpu']:.2f} s" for r in results))
+
+
+if __name__ == "__main__":
+    main()
