@@ -1,8 +1,9 @@
 """PyMuPDF's layout model with ONNX Runtime's default threads against one thread, two processes at once.
 
-    python benchmarks/layout_threads.py [--seeds 9] [--work /tmp/layout_threads]
+    python benchmarks/layout_threads.py [--pages 340] [--work /tmp/layout_threads]
 
-Inputs: gen_born_digital.py seeds 1..--seeds (12 documents each). The pages whose
+Inputs: gen_born_digital.py seeds 1, 2, ... until there are --pages pages
+(`speed_born_digital.make_born_digital`, as run_overhead.py). The pages whose
 `extract_page` asks the layout model (`Page.get_layout`, for tables without rulings)
 are found first; then two processes at once each extract half of them three times
 (as docpipe's two page workers on a 2-CPU machine), once with ONNX Runtime's
@@ -49,7 +50,7 @@ def child(pages_file: str, part: int, parts: int, one_thread: bool) -> None:
     print(json.dumps({"pages": 3 * len(pages), "wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu}))
 
 
-def layout_pages(folder: Path) -> list[tuple[str, int]]:
+def layout_pages(pdfs: list[Path]) -> list[tuple[str, int]]:
     import pymupdf
 
     from docpipe.engines.text.page import extract_page
@@ -62,7 +63,7 @@ def layout_pages(folder: Path) -> list[tuple[str, int]]:
         return original(self, *args, **kwargs)
     pymupdf.Page.get_layout = counted
     found = []
-    for path in sorted(folder.glob("*/*.pdf")):
+    for path in pdfs:
         with pymupdf.open(path) as doc:
             for index in range(doc.page_count):
                 before = len(asked)
@@ -82,7 +83,7 @@ def run(pages_file: Path, parts: int, one_thread: bool) -> list[dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seeds", type=int, default=9)
+    parser.add_argument("--pages", type=int, default=340)
     parser.add_argument("--work", type=Path, default=Path("/tmp/layout_threads"))
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--part", type=int, default=0, help=argparse.SUPPRESS)
@@ -92,13 +93,12 @@ def main() -> None:
     if args.child:
         child(args.child, args.part, args.parts, args.one_thread)
         return
-    for seed in range(1, args.seeds + 1):
-        out = args.work / f"seed{seed}"
-        if not out.exists():
-            subprocess.run([sys.executable, str(HERE / "gen_born_digital.py"), str(out), "--n", "12",
-                            "--seed", str(seed)], check=True, capture_output=True)
+    sys.path.insert(0, str(HERE))
+    # Imported here, not above: it imports pymupdf, which the children must import after sizing ONNX.
+    from speed_born_digital import make_born_digital
+
     pages_file = args.work / "layout_pages.json"
-    pages = layout_pages(args.work)
+    pages = layout_pages(make_born_digital(args.work, args.pages))
     pages_file.write_text(json.dumps(pages))
     print(f"{len(pages)} pages ask the layout model; cpus {os.cpu_count()}")
     for parts in (2, 1):

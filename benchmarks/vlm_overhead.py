@@ -122,6 +122,7 @@ def raw_in_process(model: str, paths: list[Path], small: int, repeat: int) -> fl
 def raw_async_engine(model: str, paths: list[Path], small: int, repeat: int) -> float:
     """`AsyncLLM.generate` on all requests at once, as docpipe's engine stage makes them."""
     import asyncio
+    import itertools
 
     import pymupdf
     from vllm import SamplingParams
@@ -153,7 +154,7 @@ def raw_async_engine(model: str, paths: list[Path], small: int, repeat: int) -> 
 
     async def measure() -> float:
         engine = AsyncLLM.from_engine_args(AsyncEngineArgs(model=model, **engine_kwargs(vlm), **CPU_ENGINE_KWARGS))
-        numbers = iter(range(1 << 30))
+        numbers = itertools.count()
         try:
             await asyncio.gather(*(answer(engine, r, next(numbers)) for r in requests[:2]))  # warm-up
             times = {}

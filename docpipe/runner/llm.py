@@ -65,13 +65,13 @@ def chat_frame_soon(vlm: VlmConfig) -> Future:
     return future
 
 
-def build_page_processor(vlm: VlmConfig, attempt: int, frame_soon: Optional[Future] = None):
+def build_page_processor(vlm: VlmConfig, attempt: int, frame_soon: Future):
     """Dataset of VLM stream rows -> the same rows with answer, finish_reason, logprobs and vlm_error.
-    `frame_soon`: the run's `chat_frame_soon`, else the frame is made here."""
+    `frame_soon`: the run's `chat_frame_soon`."""
     from ray.data.llm import build_processor
 
     on_cpu = cpu_build()
-    frame: Optional[ChatFrame] = frame_soon.result() if frame_soon else page_chat_frame(vlm.model)
+    frame: Optional[ChatFrame] = frame_soon.result()
     processor = build_processor(
         processor_config(vlm, on_cpu, templated=frame is not None),
         preprocess=functools.partial(to_request, vlm=vlm, attempt=attempt, frame=frame),
