@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from docpipe.config import Limits
 from docpipe.errors import DocumentError
+from docpipe.io.pdf_library import pymupdf_module
 from docpipe.io.sniff import PDF
 from docpipe.records import ErrorKind
 
@@ -27,7 +28,7 @@ class PageCount(BaseModel):
 
 
 def _quiet_mupdf():
-    import pymupdf
+    pymupdf = pymupdf_module()
 
     # MuPDF prints repair warnings for every damaged file; they become error rows instead.
     pymupdf.TOOLS.mupdf_display_errors(False)
@@ -73,7 +74,7 @@ def _rebuild_page_tree(doc):
 
     Returns a reopened document (with `.docpipe_repaired` set) or None.
     """
-    import pymupdf
+    pymupdf = pymupdf_module()
 
     pages = []
     for xref in range(1, doc.xref_length()):

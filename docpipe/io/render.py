@@ -13,6 +13,7 @@ from typing import Optional
 from docpipe.config import Limits, RenderConfig
 from docpipe.errors import DocumentError
 from docpipe.io.documents import check_pixels
+from docpipe.io.pdf_library import pymupdf_module
 
 
 def fit_dpi(width_pt: float, height_pt: float, dpi: int, limits: Limits) -> int:
@@ -49,7 +50,7 @@ def render_pdf_page(
     dpi = fit_dpi(page.rect.width, page.rect.height, dpi or config.dpi, limits)
     if config.renderer == "poppler":
         return _render_poppler(pdf_bytes, page.number + 1, dpi, config, grayscale), dpi
-    import pymupdf
+    pymupdf = pymupdf_module()
 
     colorspace = pymupdf.csGRAY if grayscale else pymupdf.csRGB
     pixmap = page.get_pixmap(dpi=dpi, colorspace=colorspace, alpha=False)
@@ -71,7 +72,7 @@ def render_for_ocr(page, dpi: int, config: RenderConfig, limits: Limits, *,
     if config.renderer == "poppler":
         encoded = _render_poppler(pdf_bytes, page.number + 1, dpi, config, grayscale=True)
         return Image.open(io.BytesIO(encoded)).convert("L"), dpi
-    import pymupdf
+    pymupdf = pymupdf_module()
 
     pixmap = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY, alpha=False)
     return Image.frombytes("L", (pixmap.width, pixmap.height), pixmap.samples), dpi
@@ -110,7 +111,7 @@ def render_to_size(page_or_image, width: int, height: int) -> bytes:
     pixel limit applies here.
     """
     if hasattr(page_or_image, "get_pixmap"):  # a PyMuPDF page
-        import pymupdf
+        pymupdf = pymupdf_module()
 
         rect = page_or_image.rect
         matrix = pymupdf.Matrix(width / rect.width, height / rect.height)

@@ -14,6 +14,8 @@ import ctypes
 import ctypes.util
 import sys
 
+from docpipe.io.pdf_library import pymupdf_module
+
 # Free heap kept for the next page rather than trimmed: a 300 dpi page's buffers (about 80-110 MB
 # free between pages, measured) are then reused, not returned and faulted in again, which cost 3-5%
 # of the CPU of OCR (24 scans, 2 processes: 47.3-48.6 CPU s without trimming, 49.8-50.2 with).
@@ -29,7 +31,7 @@ class _MallInfo2(ctypes.Structure):
 
 def release_memory() -> None:
     """Empty MuPDF's cache and return free heap pages to the OS beyond KEEP_FREE_HEAP (call between units)."""
-    import pymupdf
+    pymupdf = pymupdf_module()
 
     pymupdf.TOOLS.store_shrink(100)  # percent: drop everything cached
     if sys.platform.startswith("linux"):

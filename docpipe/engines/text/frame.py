@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from docpipe.io.pdf_library import pymupdf_module
 from docpipe.layout.boxes import fraction
 
 
@@ -14,7 +15,7 @@ class UprightFrame:
     """
 
     def __init__(self, page, extra_cw: int):
-        import pymupdf
+        pymupdf = pymupdf_module()
 
         display = page.rect  # after /Rotate
         self.rotation = (page.rotation + extra_cw) % 360
@@ -48,7 +49,7 @@ class UprightFrame:
 
     def box_displayed(self, rect) -> tuple[float, float, float, float]:
         """For boxes already in the /Rotate-applied space (PyMuPDF's table finder)."""
-        import pymupdf
+        pymupdf = pymupdf_module()
 
         r = pymupdf.Rect(rect) * self.turn
         return (r.x0, r.y0, r.x1, r.y1)

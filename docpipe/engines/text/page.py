@@ -15,6 +15,7 @@ from docpipe.engines.text.figures import drawn_figures, drawn_regions, image_fig
 from docpipe.engines.text.frame import UprightFrame
 from docpipe.engines.text.tables import find_tables
 from docpipe.errors import NeedsOcr
+from docpipe.io.pdf_library import pymupdf_module
 from docpipe.layout.blocks import LayoutBlock
 from docpipe.layout.compose import compose_page
 from docpipe.layout.glyphs import Glyph, Segment, build_segments
@@ -38,7 +39,7 @@ def _direction(line_dir, rotation_matrix) -> int:
 
 def _read_glyph_runs(page, clip: bool = True):
     """Spans from MuPDF as (direction, [(char, bbox, size, bold)], invisible) in unrotated space."""
-    import pymupdf
+    pymupdf = pymupdf_module()
 
     flags = pymupdf.TEXT_PRESERVE_WHITESPACE | (pymupdf.TEXT_MEDIABOX_CLIP if clip else 0)
     raw = page.get_text("rawdict", flags=flags)
@@ -139,7 +140,7 @@ def extract_page(page, *, doc_id: str, source: str, page_number: int, tables: bo
 
 def _display_margin(page, chars) -> Optional[str]:
     """'header' or 'footer' when the text sits in the top or bottom tenth of the page as displayed."""
-    import pymupdf
+    pymupdf = pymupdf_module()
 
     ys = []
     for _, bbox, _, _ in chars:
@@ -167,7 +168,7 @@ def _sideways_segment(glyphs: list[Glyph]) -> list[Segment]:
 
 def _image_coverage(page, images: list[dict]) -> float:
     """Fraction of the page area covered by images (a scan is ~1.0)."""
-    import pymupdf
+    pymupdf = pymupdf_module()
 
     area = abs(page.rect) or 1.0
     covered = 0.0
@@ -181,7 +182,7 @@ def _image_coverage(page, images: list[dict]) -> float:
 
 def displayed_words(page) -> list[tuple[str, tuple[float, float, float, float]]]:
     """The text layer's words with boxes on the page as displayed (as rendered)."""
-    import pymupdf
+    pymupdf = pymupdf_module()
 
     matrix = page.rotation_matrix
     words = []

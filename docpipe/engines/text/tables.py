@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from typing import Optional
 
+from docpipe.io.pdf_library import layout_analyzer_ready
 from docpipe.layout.boxes import Box, centre_in, encloses, glyphs_inside, overlap_fraction
 from docpipe.layout.glyphs import Glyph, Segment
 from docpipe.layout.tables.checks import (
@@ -70,9 +71,7 @@ def _layout_regions(page, frame) -> list[Box]:
     """
     if page.rotation != 0 or frame.rotation != 0:
         return []
-    try:
-        import pymupdf.layout  # noqa: F401  (activates the analyzer; needs onnxruntime)
-    except Exception:
+    if not layout_analyzer_ready():
         return []
     try:
         page.get_layout()
