@@ -48,13 +48,16 @@ def tabular_evidence(segments: list[Segment], horizontal: list, page_width: floa
                      page_height: float) -> bool:
     """Cheap test: could this page hold a table without vertical rulings?
 
-    Three nearby lines that break into short cells (with figures), or two
-    long rules in the body (not a running header's or footer's rule) with at
-    least one such line. Prose in two or three columns breaks into long
-    segments and does not count.
+    Three nearby lines that break into short cells (with figures), or one
+    such line between two long rules in the body (a rule-only table's top and
+    bottom rules; not a running header's or footer's rule). Prose in two or
+    three columns breaks into long segments and does not count, and a line
+    outside the rules is not evidence of them: two rules framing a figure on
+    a page of narrow prose columns, whose short lines (headings, paragraph
+    ends) line up now and then, are no table.
     """
-    body_rules = sum(
-        1 for y, x0, x1 in horizontal
+    body_rules = sorted(
+        y for y, x0, x1 in horizontal
         if x1 - x0 >= 0.3 * page_width and 0.08 * page_height < y < 0.92 * page_height
     )
     rows = 0
@@ -64,7 +67,8 @@ def tabular_evidence(segments: list[Segment], horizontal: list, page_width: floa
             continue
         rows = rows + 1 if index - last_hit <= 3 else 1
         last_hit = index
-        if rows >= 3 or (body_rules >= 2 and rows >= 1):
+        between_rules = len(body_rules) >= 2 and body_rules[0] < (line.y0 + line.y1) / 2 < body_rules[-1]
+        if rows >= 3 or between_rules:
             return True
     return False
 
