@@ -51,13 +51,15 @@ def extract_and_write_batch(batch: pa.Table, config: RunConfig, ocr=None) -> pa.
     vlm_tasks: list[VlmPageTask] = []
     for bundle, part in zip(batch.column("units").to_pylist(), batch.column("part").to_pylist()):
         units = [WorkUnit.model_validate_json(u) for u in bundle]
-        pages: list[PageResult] = []
+        chunks: list[pa.Table] = []
         tasks: list[VlmPageTask] = []
         try:
             for unit in units:
+                pages: list[PageResult] = []
                 for result in extract_unit(unit, config, ocr):
                     (tasks if isinstance(result, VlmPageTask) else pages).append(result)
-            table = pages_table(pages)
+                chunks += arrow_chunks(pages)
+            table = pa.concat_tables(chunks) if chunks else pages_table([])
             if table.num_rows:
                 write_table(config.out, PAGES_DIR, table, name=part)
         except OutputError as exc:
@@ -69,6 +71,21 @@ def extract_and_write_batch(batch: pa.Table, config: RunConfig, ocr=None) -> pa.
     if config.vlm_pages:
         return task_rows(summary.to_pylist(), vlm_tasks)
     return summary
+
+
+# Pages turned into Arrow at a time. A page's result is ~0.25 MB of Python objects and its dumped
+# dict as much again, ~15 KB in Arrow: converting a 64-page unit at once held both for all its
+# pages (a worker's peak +29.5 MB against +19.7 MB in chunks of 16, measured on generated pages).
+ARROW_CHUNK_PAGES = 16
+
+
+def arrow_chunks(pages: list[PageResult]) -> list[pa.Table]:
+    """`pages_table` of each run of ARROW_CHUNK_PAGES pages; the list is emptied as it goes."""
+    chunks = []
+    while pages:
+        chunks.append(pages_table(pages[:ARROW_CHUNK_PAGES]))
+        del pages[:ARROW_CHUNK_PAGES]
+    return chunks
 
 
 def pages_table(pages: list[PageResult]) -> pa.Table:

@@ -18,7 +18,7 @@ from docpipe.io.probe import probe
 from docpipe.io.storage import local_path
 from docpipe.records import Line, PageResult, WorkUnit
 from docpipe.runner.pages import extract_unit
-from docpipe.runner.stages import pages_table
+from docpipe.runner.stages import ARROW_CHUNK_PAGES, arrow_chunks, pages_table
 
 
 def _unit(source: str, doc_id: str = "d") -> WorkUnit:
@@ -112,6 +112,18 @@ def test_a_page_arrow_refuses_becomes_an_engine_error_row_not_a_lost_bundle():
     assert rows[0] == {"page": 1, "status": "ok", "error_kind": None, "error": None}
     assert (rows[1]["page"], rows[1]["status"], rows[1]["error_kind"]) == (2, "error", "engine_error")
     assert "UnicodeEncodeError" in rows[1]["error"]
+
+
+def test_a_long_unit_goes_to_arrow_in_chunks_that_keep_page_order_and_confine_a_bad_page():
+    pages = [PageResult(doc_id="d", source="s", page=n, text=f"page {n}") for n in range(1, 41)]
+    pages[20] = PageResult.model_construct(**{**pages[20].model_dump(), "text": "x\udc80"})
+    chunks = arrow_chunks(pages)
+    assert pages == []  # converted pages are let go of as the unit goes
+    assert len(chunks) == -(-40 // ARROW_CHUNK_PAGES) and max(c.num_rows for c in chunks) == ARROW_CHUNK_PAGES
+    rows = pa.concat_tables(chunks).select(["page", "status", "text"]).to_pylist()
+    assert [r["page"] for r in rows] == list(range(1, 41))
+    assert [r["page"] for r in rows if r["status"] != "ok"] == [21]
+    assert rows[39]["text"] == "page 40"
 
 
 def test_a_map_of_many_drawings_keeps_its_text_and_skips_tables(tmp_path):
