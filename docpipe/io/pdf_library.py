@@ -3,9 +3,11 @@
 `import pymupdf` also imports `pymupdf.layout` when that package is installed, and activating it
 builds three ONNX Runtime sessions: about 0.27 s in every process that imports PyMuPDF (measured
 here: 0.50-0.79 s against 0.23-0.24 s for the import), with ONNX Runtime's default intra-op pool of
-one thread per core, which spins while idle. Only pages with a table without rulings ask the model
-(17 of 361 generated born-digital pages), and a Ray worker owns one CPU: with the default pool, two
-workers on two cores each ran four threads over the same pages (`benchmarks/layout_threads.py`).
+one thread per core, which spins while idle. Only pages whose text hints at a table without
+rulings ask the model (58 of 244 pages read from the shared corpus, none of run_overhead.py's
+361), and a Ray worker owns one CPU: with the default pool, two workers on two cores each ran
+their layout pages on both cores (`benchmarks/layout_threads.py`: 30-35% slower than one thread
+each).
 
 So every docpipe module takes PyMuPDF from `pymupdf_module()`, and `layout_analyzer_ready()` loads
 the model with sessions sized to the threads the process owns (`OMP_NUM_THREADS`, which Ray sets
