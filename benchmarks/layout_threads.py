@@ -1,17 +1,16 @@
 """PyMuPDF's layout model with ONNX Runtime's default threads against one thread, two processes at once.
 
-    python benchmarks/layout_threads.py [--pages 340] [--work /tmp/layout_threads]
+    python benchmarks/layout_threads.py [--corpus ../shared/corpus] [--work /tmp/layout_threads]
 
-Inputs: gen_born_digital.py seeds 1, 2, ... until there are --pages pages
-(`speed_born_digital.make_born_digital`, as run_overhead.py). The pages whose
+Inputs: the PDFs of the shared corpus (at most 60 pages each). The pages whose
 `extract_page` asks the layout model (`Page.get_layout`, for tables without rulings)
 are found first; then two processes at once each extract half of them three times
 (as docpipe's two page workers on a 2-CPU machine), once with ONNX Runtime's
-default session options (a thread per core, spinning while idle: what
-`import pymupdf` activates) and once with `intra_op_num_threads=1` (the CPU Ray
-gives each worker); then one process alone with each. Prints wall and CPU seconds
-of each process. pymupdf.layout has no thread setting: the benchmark sizes its
-sessions by replacing `onnxruntime.SessionOptions` before `import pymupdf`.
+default session options (a thread per core, spinning while idle) and once with one
+intra-op thread (the CPU Ray gives each worker); then one process alone with each.
+Prints wall and CPU seconds of each process. The sizing is docpipe's own
+(`io.pdf_library`): the children run with OMP_NUM_THREADS=1, as a Ray worker does, or
+without it. (gen_born_digital.py's pages no longer ask the model since f0a0e98.)
 """
 
 from __future__ import annotations
@@ -27,19 +26,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
-def child(pages_file: str, part: int, parts: int, one_thread: bool) -> None:
-    if one_thread:
-        import onnxruntime
-
-        class OneThread(onnxruntime.SessionOptions):
-            def __init__(self, *args, **kwargs):
-                super().__init__(*args, **kwargs)
-                self.intra_op_num_threads = 1
-        onnxruntime.SessionOptions = OneThread
-    import pymupdf
-
+def child(pages_file: str, part: int, parts: int) -> None:
     from docpipe.engines.text.page import extract_page
+    from docpipe.io.pdf_library import pymupdf_module
 
+    pymupdf = pymupdf_module()
     pages = json.loads(Path(pages_file).read_text())[part::parts]
     with pymupdf.open(pages[0][0]) as doc:  # warm: the first call pays one-off costs
         extract_page(doc.load_page(pages[0][1]), doc_id="warm", source="warm", page_number=1)
@@ -51,9 +42,10 @@ def child(pages_file: str, part: int, parts: int, one_thread: bool) -> None:
 
 
 def layout_pages(pdfs: list[Path]) -> list[tuple[str, int]]:
-    import pymupdf
-
     from docpipe.engines.text.page import extract_page
+    from docpipe.io.pdf_library import pymupdf_module
+
+    pymupdf = pymupdf_module()
 
     asked: list[int] = []
     original = pymupdf.Page.get_layout
@@ -64,10 +56,18 @@ def layout_pages(pdfs: list[Path]) -> list[tuple[str, int]]:
     pymupdf.Page.get_layout = counted
     found = []
     for path in pdfs:
-        with pymupdf.open(path) as doc:
-            for index in range(doc.page_count):
+        try:
+            doc = pymupdf.open(path)
+            count = min(doc.page_count, 60)
+        except Exception:  # the corpus's damaged files
+            continue
+        with doc:
+            for index in range(count):
                 before = len(asked)
-                extract_page(doc.load_page(index), doc_id=str(path), source=str(path), page_number=index + 1)
+                try:
+                    extract_page(doc.load_page(index), doc_id=str(path), source=str(path), page_number=index + 1)
+                except Exception:
+                    continue
                 if len(asked) > before:
                     found.append((str(path), index))
     pymupdf.Page.get_layout = original
@@ -76,29 +76,28 @@ def layout_pages(pdfs: list[Path]) -> list[tuple[str, int]]:
 
 def run(pages_file: Path, parts: int, one_thread: bool) -> list[dict]:
     command = [sys.executable, __file__, "--child", str(pages_file), "--parts", str(parts)]
-    procs = [subprocess.Popen([*command, "--part", str(k), *(["--one-thread"] if one_thread else [])],
-                              stdout=subprocess.PIPE, text=True) for k in range(parts)]
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+    if one_thread:
+        env["OMP_NUM_THREADS"] = "1"  # what Ray sets in a one-CPU worker; docpipe sizes ONNX by it
+    procs = [subprocess.Popen([*command, "--part", str(k)], stdout=subprocess.PIPE, text=True, env=env)
+             for k in range(parts)]
     return [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in procs]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--pages", type=int, default=340)
+    parser.add_argument("--corpus", type=Path, default=HERE.parent.parent / "shared" / "corpus")
     parser.add_argument("--work", type=Path, default=Path("/tmp/layout_threads"))
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--part", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--parts", type=int, default=1, help=argparse.SUPPRESS)
-    parser.add_argument("--one-thread", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.part, args.parts, args.one_thread)
+        child(args.child, args.part, args.parts)
         return
-    sys.path.insert(0, str(HERE))
-    # Imported here, not above: it imports pymupdf, which the children must import after sizing ONNX.
-    from speed_born_digital import make_born_digital
-
+    args.work.mkdir(parents=True, exist_ok=True)
     pages_file = args.work / "layout_pages.json"
-    pages = layout_pages(make_born_digital(args.work, args.pages))
+    pages = layout_pages(sorted(args.corpus.rglob("*.pdf")))
     pages_file.write_text(json.dumps(pages))
     print(f"{len(pages)} pages ask the layout model; cpus {os.cpu_count()}")
     for parts in (2, 1):
