@@ -33,7 +33,7 @@ from docpipe.runner.llm import chat_frame_soon
 from docpipe.runner.passes import extract_all
 from docpipe.runner.plan import probe_cost, split_units, task_pages
 from docpipe.runner.progress import Progress
-from docpipe.runner.session import configure_ray_data, init_ray
+from docpipe.runner.session import configure_ray_data, init_ray, warm_workers
 from docpipe.runner.stages import probe_batch
 
 
@@ -80,6 +80,8 @@ def _run_locked(config: RunConfig, files: list[str], run_id: str, progress: Prog
     in_process_vlm = config.vlm_pages and config.vlm.url is None
     frame_soon = chat_frame_soon(config.vlm) if in_process_vlm else None  # made while Ray starts
     ray, started_here = init_ray(config)
+    if not config.address:  # a cluster's workers are on other machines, started there as tasks come
+        warm_workers(ray, min(len(files), int(ray.cluster_resources().get("CPU", 1))))
     try:
         import ray.data
 

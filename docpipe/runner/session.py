@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import subprocess
 import sys
 import warnings
-from typing import Optional
+from typing import Iterator, Optional
 
 from docpipe.config import RunConfig
 from docpipe.errors import RayUnavailable
@@ -16,6 +17,16 @@ from docpipe.errors import RayUnavailable
 # that crashes its worker every time would stop the run). The task then counts as an errored
 # block, which the run ignores (DataContext.max_errored_blocks) and the next pass takes over.
 TASK_RETRIES = 2
+
+# The raylet connects to its own object store as soon as it has started the store's thread, and
+# when the socket is not there yet it sleeps Ray's default retry interval, a whole second, before
+# trying again: about half of all local starts here lost that second (docs/benchmarks.md,
+# "Start-up and scaling, fourth round"). A 50 ms interval with twenty times the attempts keeps
+# Ray's 10 s before it gives up. Ray reads these from its processes' environment
+# (RAY_<system config name>); `_system_config` would say the same but is refused when ray.init
+# joins a running Ray, which the default branch below may do.
+FAST_CONNECT_ENV = {"RAY_raylet_client_connect_timeout_milliseconds": "50",
+                    "RAY_raylet_client_num_connect_attempts": "200"}
 
 
 def init_ray(config: RunConfig):
@@ -41,12 +52,26 @@ def init_ray(config: RunConfig):
             _check_reachable(config.address)
             ray.init(address=config.address, **quiet)
         elif config.num_cpus is not None:
-            ray.init(address="local", num_cpus=config.num_cpus, include_dashboard=False, **quiet)
+            with _environment(FAST_CONNECT_ENV):
+                ray.init(address="local", num_cpus=config.num_cpus, include_dashboard=False, **quiet)
         else:  # Ray's own default: join the machine's running Ray (its latest `ray start`), else start one
-            ray.init(include_dashboard=False, **quiet)
+            with _environment(FAST_CONNECT_ENV):
+                ray.init(include_dashboard=False, **quiet)
     except Exception as exc:  # Ray raises bare Exception, ConnectionError, RuntimeError, ValueError here
         raise RayUnavailable(_ray_start_hint(config, exc)) from None
     return ray, True
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """These variables for the processes started meanwhile (a user's own setting wins), then as before."""
+    added = {name: value for name, value in values.items() if name not in os.environ}
+    os.environ.update(added)
+    try:
+        yield
+    finally:
+        for name in added:
+            os.environ.pop(name, None)
 
 
 def _check_reachable(address: str) -> None:
@@ -70,6 +95,28 @@ def _ray_start_hint(config: RunConfig, exc: Exception) -> str:
             "`ray stop --force` clears a Ray left behind, then run the same command again")
 
 
+def warm_workers(ray, count: int) -> list:
+    """Start `count` worker processes of this run now, each importing the page stage (docpipe, PyMuPDF).
+
+    Ray starts a job's workers only when its first task arrives, and each then
+    spends about a second importing before it probes a page. Started here,
+    right after ray.init, that happens while the driver reads the output's
+    committed documents and Ray Data starts its own actors; Ray Data's tasks
+    then reuse these idle workers. Zero CPUs: they must not hold back the
+    run's first tasks. Returns the tasks' refs (each gives its worker's pid).
+    """
+    warm = ray.remote(num_cpus=0, max_retries=0)(_import_page_stage)
+    return [warm.remote() for _ in range(count)]
+
+
+def _import_page_stage() -> int:
+    import docpipe.runner.stages  # noqa: F401  (the page and probe tasks' imports)
+    from docpipe.io.pdf_library import pymupdf_module
+
+    pymupdf_module()
+    return os.getpid()
+
+
 def start_local_ray(num_cpus: Optional[int] = None) -> str:
     """A Ray head on this machine that outlives this process (`docpipe up`), warmed for docpipe runs.
 
@@ -83,7 +130,7 @@ def start_local_ray(num_cpus: Optional[int] = None) -> str:
                "--disable-usage-stats"]
     if num_cpus is not None:
         command.append(f"--num-cpus={num_cpus}")
-    done = subprocess.run(command, capture_output=True, text=True)
+    done = subprocess.run(command, capture_output=True, text=True, env={**FAST_CONNECT_ENV, **os.environ})
     if done.returncode:
         lines = (done.stderr or done.stdout).strip().splitlines()
         raise RuntimeError(lines[-1] if lines else f"ray start exited with {done.returncode}")
