@@ -18,21 +18,15 @@ from docpipe.errors import RayUnavailable
 # block, which the run ignores (DataContext.max_errored_blocks) and the next pass takes over.
 TASK_RETRIES = 2
 
-# Ray settings for the processes of a Ray that docpipe starts (its own, or `docpipe up`'s). Ray reads
-# them from its processes' environment (RAY_<system config name>); `_system_config` would say the
-# same but is refused when ray.init joins a running Ray, which init_ray's default branch may do.
-# - The raylet connects to its own object store as soon as it has started the store's thread, and
-#   when the socket is not there yet it sleeps Ray's default retry interval, a whole second, before
-#   trying again: about half of all local starts here lost that second. A 50 ms interval with
-#   twenty times the attempts keeps Ray's 10 s before it gives up.
-# - Ray runs its workers at nice 15, below its own processes. The vLLM engine's step loop hands
-#   each step between its scheduler and its model process within microseconds, so every wake-up
-#   of Ray's raylet, GCS or driver threads delays it: vLLM's AsyncLLM in a Ray task ran 400 pages
-#   at 32-38 pages/s at nice 15 and 39-44 at nice 0, as fast as outside Ray (docs/benchmarks.md,
-#   "VLM engine, sixth round"). A local run's workers are its only work.
-OWN_RAY_ENV = {"RAY_raylet_client_connect_timeout_milliseconds": "50",
-               "RAY_raylet_client_num_connect_attempts": "200",
-               "RAY_worker_niceness": "0"}
+# The raylet connects to its own object store as soon as it has started the store's thread, and
+# when the socket is not there yet it sleeps Ray's default retry interval, a whole second, before
+# trying again: about half of all local starts here lost that second (docs/benchmarks.md,
+# "Start-up and scaling, fourth round"). A 50 ms interval with twenty times the attempts keeps
+# Ray's 10 s before it gives up. Ray reads these from its processes' environment
+# (RAY_<system config name>); `_system_config` would say the same but is refused when ray.init
+# joins a running Ray, which the default branch below may do.
+FAST_CONNECT_ENV = {"RAY_raylet_client_connect_timeout_milliseconds": "50",
+                    "RAY_raylet_client_num_connect_attempts": "200"}
 
 
 def init_ray(config: RunConfig):
@@ -58,10 +52,10 @@ def init_ray(config: RunConfig):
             _check_reachable(config.address)
             ray.init(address=config.address, **quiet)
         elif config.num_cpus is not None:
-            with _environment(OWN_RAY_ENV):
+            with _environment(FAST_CONNECT_ENV):
                 ray.init(address="local", num_cpus=config.num_cpus, include_dashboard=False, **quiet)
         else:  # Ray's own default: join the machine's running Ray (its latest `ray start`), else start one
-            with _environment(OWN_RAY_ENV):
+            with _environment(FAST_CONNECT_ENV):
                 ray.init(include_dashboard=False, **quiet)
     except Exception as exc:  # Ray raises bare Exception, ConnectionError, RuntimeError, ValueError here
         raise RayUnavailable(_ray_start_hint(config, exc)) from None
@@ -136,7 +130,7 @@ def start_local_ray(num_cpus: Optional[int] = None) -> str:
                "--disable-usage-stats"]
     if num_cpus is not None:
         command.append(f"--num-cpus={num_cpus}")
-    done = subprocess.run(command, capture_output=True, text=True, env={**OWN_RAY_ENV, **os.environ})
+    done = subprocess.run(command, capture_output=True, text=True, env={**FAST_CONNECT_ENV, **os.environ})
     if done.returncode:
         lines = (done.stderr or done.stdout).strip().splitlines()
         raise RuntimeError(lines[-1] if lines else f"ray start exited with {done.returncode}")
