@@ -80,9 +80,9 @@ def _run_locked(config: RunConfig, files: list[str], run_id: str, progress: Prog
     in_process_vlm = config.vlm_pages and config.vlm.url is None
     frame_soon = chat_frame_soon(config.vlm) if in_process_vlm else None  # made while Ray starts
     ray, started_here = init_ray(config)
-    if not config.address:  # a cluster's workers are on other machines, started there as tasks come
-        warm_workers(ray, min(len(files), int(ray.cluster_resources().get("CPU", 1))))
     try:
+        if not config.address:  # a cluster's workers are on other machines, started there as tasks come
+            warm_workers(ray, min(len(files), int(ray.cluster_resources().get("CPU", 1))))
         import ray.data
 
         configure_ray_data(config.verbose)

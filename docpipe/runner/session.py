@@ -20,7 +20,7 @@ TASK_RETRIES = 2
 
 # The raylet connects to its own object store as soon as it has started the store's thread, and
 # when the socket is not there yet it sleeps Ray's default retry interval, a whole second, before
-# trying again: about half of all local starts here lost that second (docs/benchmarks.md,
+# trying again: 3 of the 5 local starts timed here lost that second (docs/benchmarks.md,
 # "Start-up and scaling, fourth round"). A 50 ms interval with twenty times the attempts keeps
 # Ray's 10 s before it gives up. Ray reads these from its processes' environment
 # (RAY_<system config name>); `_system_config` would say the same but is refused when ray.init

@@ -1,7 +1,7 @@
 """The Ray a run starts for itself: what its processes are given, and the workers started early.
 
-A fresh interpreter per test: ray.init in this process would be the one of
-another test (init_ray uses a Ray that is already up as it is).
+In a fresh interpreter: ray.init in this process would be the one of another
+test (init_ray uses a Ray that is already up as it is).
 """
 
 from __future__ import annotations
