@@ -81,12 +81,13 @@ def _run_locked(config: RunConfig, files: list[str], run_id: str, progress: Prog
     frame_soon = chat_frame_soon(config.vlm) if in_process_vlm else None  # made while Ray starts
     ray, started_here = init_ray(config)
     try:
+        resources = ray.cluster_resources()
         if not config.address:  # a cluster's workers are on other machines, started there as tasks come
-            warm_workers(ray, min(len(files), int(ray.cluster_resources().get("CPU", 1))))
+            warm_workers(ray, min(len(files), int(resources.get("CPU", 1))))
         import ray.data
 
         configure_ray_data(config.verbose)
-        check_cluster(config, ray.cluster_resources().get("GPU", 0))
+        check_cluster(config, resources.get("GPU", 0))
         earlier = recover(config.out)
         todo = [f for f in files if f not in earlier.sources]
         summary.skipped = len(files) - len(todo)
@@ -94,7 +95,7 @@ def _run_locked(config: RunConfig, files: list[str], run_id: str, progress: Prog
         probes = ledger.plan(_probe_all(ray, todo, config.model_dump()), earlier)
         progress.start(documents=len(todo), pages=sum(p.n_pages or 0 for p in probes),
                        pages_of={p.doc_id: p.n_pages or 0 for p in probes})
-        pages_per_task = config.pages_per_unit or task_pages(probe_cost(probes), ray.cluster_resources().get("CPU", 1))
+        pages_per_task = config.pages_per_unit or task_pages(probe_cost(probes), resources.get("CPU", 1))
         units = [u for p in probes for u in split_units(p, pages_per_task)]
 
         def record(row: dict) -> None:
