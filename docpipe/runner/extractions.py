@@ -14,7 +14,7 @@ from docpipe.io.parquet import EXTRACTIONS_DIR, PAGES_DIR, write_table
 from docpipe.io.storage import resolve_filesystem
 from docpipe.records import DocumentResult
 from docpipe.runner.llm import build_extraction_processor
-from docpipe.runner.session import map_actors
+from docpipe.runner.session import map_server_clients
 from docpipe.runner.stages import ExtractionAnswerer
 
 
@@ -49,9 +49,6 @@ def _answers(ray, config: RunConfig, recognizers: tuple, wanted: list[str]) -> l
     if config.vlm.url is None:
         answers = build_extraction_processor(config.vlm)(requests)
     else:
-        answers = map_actors(
-            requests, ExtractionAnswerer, fn_constructor_kwargs={"config": config_dict, "recognizers": recognizers},
-            batch_size=config.vlm.concurrency, batch_format="pyarrow",
-            compute=ray.data.ActorPoolStrategy(size=config.vlm.workers), num_cpus=0,
-        )
+        answers = map_server_clients(requests, ExtractionAnswerer, config.vlm,
+                                     fn_constructor_kwargs={"config": config_dict, "recognizers": recognizers})
     return [dict(doc_id=r["doc_id"], source=r["source"], **json.loads(r["result"])) for r in answers.iter_rows()]

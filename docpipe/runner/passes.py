@@ -25,7 +25,7 @@ from docpipe.io.parquet import PAGES_DIR, write_table
 from docpipe.records import PageResult, WorkUnit
 from docpipe.runner.llm import build_page_processor
 from docpipe.runner.plan import bundle_units
-from docpipe.runner.session import TASK_RETRIES, map_actors, map_tasks
+from docpipe.runner.session import TASK_RETRIES, map_actors, map_server_clients, map_tasks
 from docpipe.runner.stages import FinishWorker, PageWorker, ServerAnswerer, extract_bundles
 
 
@@ -89,7 +89,7 @@ def _pass_stages(ray, units: list[WorkUnit], pages_per_task: int, config: RunCon
     dataset = _page_stage(ray, units, pages_per_task, config_dict, recognizers, n_workers, share, prefix, **stage)
     if dataset is None:
         return None
-    dataset = _answer_stage(ray, dataset, config_dict, recognizers, config.vlm, attempt, frame_soon)
+    dataset = _answer_stage(dataset, config_dict, recognizers, config.vlm, attempt, frame_soon)
     return map_actors(
         dataset, FinishWorker,
         fn_constructor_kwargs={"config": config_dict, "recognizers": recognizers, "last_attempt": last,
@@ -138,14 +138,9 @@ def _page_stage(ray, units: list[WorkUnit], pages_per_task: int, config_dict: di
     )
 
 
-def _answer_stage(ray, dataset, config_dict: dict, recognizers: tuple, vlm: VlmConfig, attempt: int,
+def _answer_stage(dataset, config_dict: dict, recognizers: tuple, vlm: VlmConfig, attempt: int,
                   frame_soon: Optional[Future]):
     if vlm.url is None:
         return build_page_processor(vlm, attempt, frame_soon)(dataset)
-    # Network-bound: each worker keeps `concurrency` requests in flight and needs no CPU of its own.
-    return map_actors(
-        dataset, ServerAnswerer,
-        fn_constructor_kwargs={"config": config_dict, "recognizers": recognizers, "attempt": attempt},
-        batch_size=vlm.concurrency, batch_format="pyarrow",
-        compute=ray.data.ActorPoolStrategy(size=vlm.workers), num_cpus=0,
-    )
+    return map_server_clients(dataset, ServerAnswerer, vlm, fn_constructor_kwargs={
+        "config": config_dict, "recognizers": recognizers, "attempt": attempt})

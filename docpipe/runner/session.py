@@ -178,6 +178,26 @@ def map_actors(dataset, fn, **kwargs):
     return _map_retried(dataset, fn, max_task_retries=TASK_RETRIES, **kwargs)
 
 
+# Blocks one server-client actor answers at once, all feeding its one pool of `concurrency` threads.
+# Batches of `concurrency` rows one after another kept the server waiting on each batch's longest
+# answer: a page cut off at max_tokens left the other threads idle until it ended. Now each call
+# takes a whole block, its rows queued on the pool, and a few calls overlap: a free thread takes
+# the next row of any block, and a slow answer holds only its own thread.
+SERVER_BLOCKS_PER_ACTOR = 4
+
+
+def map_server_clients(dataset, fn, vlm, **kwargs):
+    """`map_actors` for the stages that ask an OpenAI-compatible server: `vlm.workers` actors, each
+    keeping `vlm.concurrency` requests in flight over the blocks it holds (`SERVER_BLOCKS_PER_ACTOR`)."""
+    import ray.data
+
+    compute = ray.data.ActorPoolStrategy(
+        size=vlm.workers, max_concurrent_calls_per_actor=SERVER_BLOCKS_PER_ACTOR,
+        max_tasks_in_flight_per_actor=SERVER_BLOCKS_PER_ACTOR, enable_true_multi_threading=True)
+    # batch_size None: a call per block. Network-bound: the actors need no CPU of their own.
+    return map_actors(dataset, fn, batch_size=None, batch_format="pyarrow", compute=compute, num_cpus=0, **kwargs)
+
+
 def map_tasks(dataset, fn, **kwargs):
     """`dataset.map_batches(fn, ...)` as Ray tasks, each retried at most TASK_RETRIES times."""
     return _map_retried(dataset, fn, max_retries=TASK_RETRIES, **kwargs)

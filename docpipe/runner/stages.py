@@ -141,7 +141,12 @@ class PageWorker:
 
 
 class ServerAnswerer:
-    """Asks an OpenAI-compatible server for each `vlm` row's answer, `concurrency` at a time."""
+    """Asks an OpenAI-compatible server for each `vlm` row's answer, `concurrency` at a time.
+
+    One pool of `concurrency` threads per actor, shared by the blocks Ray Data
+    has it answer at once (`session.map_server_clients`): while one block waits
+    on its longest answer, the other blocks' requests take the free threads.
+    """
 
     def __init__(self, config: dict, recognizers: tuple, attempt: int):
         run_config = RunConfig.model_validate(config)
@@ -209,7 +214,7 @@ class FinishWorker:
 
 
 class ExtractionAnswerer:
-    """Asks an OpenAI-compatible server to fill the schema for each document row."""
+    """Asks an OpenAI-compatible server to fill the schema for each document row (a shared pool, as `ServerAnswerer`)."""
 
     def __init__(self, config: dict, recognizers: tuple):
         run_config = RunConfig.model_validate(config)
