@@ -178,22 +178,22 @@ def map_actors(dataset, fn, **kwargs):
     return _map_retried(dataset, fn, max_task_retries=TASK_RETRIES, **kwargs)
 
 
-# Blocks one server-client actor answers at once, all feeding its one pool of `concurrency` threads.
-# Batches of `concurrency` rows one after another kept the server waiting on each batch's longest
-# answer: a page cut off at max_tokens left the other threads idle until it ended. Now each call
-# takes a whole block, its rows queued on the pool, and a few calls overlap: a free thread takes
-# the next row of any block, and a slow answer holds only its own thread.
-SERVER_BLOCKS_PER_ACTOR = 4
-
-
 def map_server_clients(dataset, fn, vlm, **kwargs):
     """`map_actors` for the stages that ask an OpenAI-compatible server: `vlm.workers` actors, each
-    keeping `vlm.concurrency` requests in flight over the blocks it holds (`SERVER_BLOCKS_PER_ACTOR`)."""
+    keeping `vlm.concurrency` requests in flight over the blocks it holds.
+
+    Each call takes a whole block and queues its rows on the actor's one pool of
+    `concurrency` threads, and up to `concurrency` calls run at once: a free thread
+    takes the next row of any block, and a slow answer (a page the model runs to
+    max_tokens) holds only its own thread. So a thread is idle only when no block
+    is waiting. Batches of `concurrency` rows one after another kept every thread
+    waiting for each batch's slowest answer (benchmarks/server_tail.py).
+    """
     import ray.data
 
     compute = ray.data.ActorPoolStrategy(
-        size=vlm.workers, max_concurrent_calls_per_actor=SERVER_BLOCKS_PER_ACTOR,
-        max_tasks_in_flight_per_actor=SERVER_BLOCKS_PER_ACTOR, enable_true_multi_threading=True)
+        size=vlm.workers, max_concurrent_calls_per_actor=vlm.concurrency,
+        max_tasks_in_flight_per_actor=vlm.concurrency, enable_true_multi_threading=True)
     # batch_size None: a call per block. Network-bound: the actors need no CPU of their own.
     return map_actors(dataset, fn, batch_size=None, batch_format="pyarrow", compute=compute, num_cpus=0, **kwargs)
 

@@ -155,8 +155,8 @@ class ServerAnswerer:
         self.pool = ThreadPoolExecutor(max_workers=self.vlm.concurrency)
 
     def __call__(self, batch: pa.Table) -> pa.Table:
-        answers = list(self.pool.map(lambda row: answer_with_server(self.client, row, self.vlm, self.attempt),
-                                     batch.to_pylist()))
+        answers = list(self.pool.map(
+            lambda i: answer_with_server(self.client, _row(batch, i), self.vlm, self.attempt), range(batch.num_rows)))
         for field in VLM_ANSWER_FIELDS:
             batch = batch.append_column(field, pa.array([a.get(field.name) for a in answers], field.type))
         return batch
@@ -224,6 +224,13 @@ class ExtractionAnswerer:
         self.pool = ThreadPoolExecutor(max_workers=self.vlm.concurrency)
 
     def __call__(self, batch: pa.Table) -> pa.Table:
-        rows = list(self.pool.map(lambda row: extraction.answer_with_server(self.client, row, self.vlm, self.model),
-                                  batch.to_pylist()))
+        rows = list(self.pool.map(
+            lambda i: extraction.answer_with_server(self.client, _row(batch, i), self.vlm, self.model),
+            range(batch.num_rows)))
         return pa.Table.from_pylist(rows, schema=EXTRACTION_ANSWER_SCHEMA)
+
+
+def _row(batch: pa.Table, index: int) -> dict:
+    """One row as Python values, made when a thread takes it: a whole block's images copied out at once
+    would sit in the actor while its rows wait for a free thread."""
+    return batch.slice(index, 1).to_pylist()[0]
