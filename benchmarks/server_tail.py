@@ -34,11 +34,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests"), str(Path(__file__).resolve().parent)]
 
 from _common import docpipe_command  # noqa: E402
-from support.scanmaker import text_page  # noqa: E402
-from support.vlm_server import FakeVllmServer  # noqa: E402
-
-ANSWER = ('{"blocks": [{"kind": "paragraph", "bbox": [100, 100, 900, 140], '
-          '"lines": [{"text": "An answered page", "bbox": [100, 100, 900, 140]}]}], "tables": []}')
+from support.scanmaker import distinct_text_pages  # noqa: E402
+from support.vlm_server import ONE_LINE_ANSWER, FakeVllmServer  # noqa: E402
 
 
 class TimedModel:
@@ -58,15 +55,7 @@ class TimedModel:
         time.sleep(latency)
         with self.lock:
             self.spans.append((came, time.perf_counter()))
-        return 200, ANSWER, "stop"
-
-
-def make_inputs(folder: Path, pages: int) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    for number in range(pages):
-        doc, _ = text_page(columns=1 + number % 2)
-        doc[0].insert_text((72, 60), f"Document {number}")  # distinct bytes: distinct documents
-        doc.save(folder / f"page{number:03d}.pdf")
+        return 200, ONE_LINE_ANSWER, "stop"
 
 
 def main() -> None:
@@ -77,7 +66,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        make_inputs(Path(tmp) / "in", args.pages)
+        (Path(tmp) / "in").mkdir()
+        distinct_text_pages(Path(tmp) / "in", args.pages)
         model = TimedModel(args.seed, args.slow_share)
         server = FakeVllmServer(responder=model)
         try:

@@ -155,8 +155,7 @@ class ServerAnswerer:
         self.pool = ThreadPoolExecutor(max_workers=self.vlm.concurrency)
 
     def __call__(self, batch: pa.Table) -> pa.Table:
-        answers = list(self.pool.map(
-            lambda i: answer_with_server(self.client, _row(batch, i), self.vlm, self.attempt), range(batch.num_rows)))
+        answers = _each_row(self.pool, batch, lambda row: answer_with_server(self.client, row, self.vlm, self.attempt))
         for field in VLM_ANSWER_FIELDS:
             batch = batch.append_column(field, pa.array([a.get(field.name) for a in answers], field.type))
         return batch
@@ -224,13 +223,13 @@ class ExtractionAnswerer:
         self.pool = ThreadPoolExecutor(max_workers=self.vlm.concurrency)
 
     def __call__(self, batch: pa.Table) -> pa.Table:
-        rows = list(self.pool.map(
-            lambda i: extraction.answer_with_server(self.client, _row(batch, i), self.vlm, self.model),
-            range(batch.num_rows)))
+        rows = _each_row(self.pool, batch,
+                         lambda row: extraction.answer_with_server(self.client, row, self.vlm, self.model))
         return pa.Table.from_pylist(rows, schema=EXTRACTION_ANSWER_SCHEMA)
 
 
-def _row(batch: pa.Table, index: int) -> dict:
-    """One row as Python values, made when a thread takes it: a whole block's images copied out at once
-    would sit in the actor while its rows wait for a free thread."""
-    return batch.slice(index, 1).to_pylist()[0]
+def _each_row(pool: ThreadPoolExecutor, batch: pa.Table, answer) -> list:
+    """`answer` of every row of the batch on the pool, in order. Each row becomes Python values when a
+    thread takes it: a whole block's images copied out at once would sit in the actor while its rows
+    wait for a free thread."""
+    return list(pool.map(lambda index: answer(batch.slice(index, 1).to_pylist()[0]), range(batch.num_rows)))

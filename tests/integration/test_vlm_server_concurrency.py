@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import threading
 
 import pyarrow.dataset as ds
 
-from support.scanmaker import text_page
-from support.vlm_server import FakeVllmServer
+from support.scanmaker import distinct_text_pages
+from support.vlm_server import ONE_LINE_ANSWER, ONE_LINE_TEXT, FakeVllmServer
 
 PAGES = 16
-ANSWER = json.dumps({"blocks": [{"kind": "paragraph", "bbox": [100, 100, 900, 140],
-                                 "lines": [{"text": "An answered page", "bbox": [100, 100, 900, 140]}]}],
-                     "tables": []})
 
 
 class HoldsFirstRequest:
@@ -41,16 +37,13 @@ class HoldsFirstRequest:
                 self.all_came.set()
         if first:
             self.held_until_all_came = self.all_came.wait(self.timeout_s)
-        return 200, ANSWER, "stop"
+        return 200, ONE_LINE_ANSWER, "stop"
 
 
 def test_a_held_request_does_not_stop_the_others(tmp_path):
     inputs = tmp_path / "in"
     inputs.mkdir()
-    for number in range(PAGES):
-        doc, _ = text_page(columns=1 + number % 2)
-        doc[0].insert_text((72, 60), f"Document {number}")  # distinct bytes: distinct documents
-        doc.save(inputs / f"page{number:02d}.pdf")
+    distinct_text_pages(inputs, PAGES)
     model = HoldsFirstRequest(PAGES)
     server = FakeVllmServer(responder=model)
     try:
@@ -66,4 +59,4 @@ def test_a_held_request_does_not_stop_the_others(tmp_path):
     assert len(server.requests) == PAGES
     pages = ds.dataset(tmp_path / "out" / "pages", format="parquet").to_table().to_pylist()
     assert len(pages) == PAGES
-    assert all(p["engine"] == "vlm" and p["text"] == "An answered page" for p in pages)
+    assert all(p["engine"] == "vlm" and p["text"] == ONE_LINE_TEXT for p in pages)

@@ -53,6 +53,14 @@ def text_page(columns: int = 1, size: float = 11, paragraphs=PARAGRAPHS) -> tupl
     return doc, "\n".join(truth)
 
 
+def distinct_text_pages(folder, count: int) -> None:
+    """`count` one-page PDFs of prose, each with its own number at the top: distinct bytes, distinct documents."""
+    for number in range(count):
+        doc, _ = text_page(columns=1 + number % 2)
+        doc[0].insert_text((72, 60), f"Document {number}")
+        doc.save(f"{folder}/page{number:03d}.pdf")
+
+
 def table_page(rows: list[list[str]], size: float = 11, side_rules: bool = True) -> pymupdf.Document:
     """A ruled table, one text line per cell; without `side_rules` its left and right edges are open."""
     doc = pymupdf.open()

@@ -24,6 +24,12 @@ MODEL = "nvidia/NVIDIA-Nemotron-Nano-12B-v2-VL-FP8"
 # (status, content or error body, finish_reason); content None -> a choice with null content
 Reply = tuple[int, Optional[str], str]
 
+# A well-formed page answer of one line, for tests that are about the traffic, not the reading.
+ONE_LINE_TEXT = "An answered page"
+ONE_LINE_ANSWER = json.dumps({"blocks": [{"kind": "paragraph", "bbox": [100, 100, 900, 140],
+                                          "lines": [{"text": ONE_LINE_TEXT, "bbox": [100, 100, 900, 140]}]}],
+                              "tables": []})
+
 
 def page_images(request: dict) -> list[bytes]:
     images = []
